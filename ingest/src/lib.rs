@@ -1,0 +1,2 @@
+//! Reading delivery packages and running them through the processing pipeline.
+pub mod package;

@@ -1,0 +1,1 @@
+//! manifest.xml (being written)
