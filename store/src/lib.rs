@@ -1,1 +1,113 @@
-//! Content-addressed store (being written).
+//! # regelbank store
+//!
+//! Content-addressed blobs, the append-only delivery ledger, and derived indexes.
+//!
+//! ## Invariants
+//!
+//! 1. **Blobs are immutable and addressed by their hash.** A blob lives at
+//!    `blobs/<first 2 hex>/<64 hex>` and its bytes hash (SHA-256) to its name. It is written
+//!    once (staged, fsynced, renamed into place) and never modified; every read verifies it.
+//! 2. **The source of truth is blobs + ledger.** The ledger is an append-only file of
+//!    committed deliveries, each record checksummed and chained to its predecessor.
+//! 3. **A delivery lands whole or not at all.** After a crash at any point, reopening leaves
+//!    either no trace of the delivery or its complete record with every blob it names.
+//! 4. **Every hash a record names exists** (commit refuses dangling references) and no blob
+//!    exists that no record names (uncommitted blobs are staged outside `blobs/` and crashed
+//!    commits are cleaned up on open).
+//! 5. **The index is derived.** It is a cache of answers computed from the ledger (by the
+//!    same code for every backend), can be deleted at any time, and is rebuilt or caught up
+//!    on open. Nothing outside this crate knows which engine (sled) stores it.
+//!
+//! ## On-disk layout
+//!
+//! ```text
+//! <dir>/
+//!   LOCK                 exclusive lock file, held (flock) for the lifetime of a Store
+//!   ledger               append-only: one line per record: "<sha256 of json> <json>\n"
+//!   commit.intent        only while a commit is in flight (or after it crashed):
+//!                        {seq, record_hash, new_blobs[]}; written via commit.intent.tmp
+//!   blobs/ab/ab12…ef     immutable blobs, named by the SHA-256 hex of their bytes
+//!   staging/<txn-id>/    blobs put by a transaction that has not committed yet
+//!   index/               sled database holding the derived indexes (disposable)
+//! ```
+//!
+//! A ledger record's *hash* is the SHA-256 of its JSON text as stored; it is both the
+//! record's checksum and the `prev` of the next record (all-zero for seq 1). Seqs start at 1
+//! and have no gaps.
+//!
+//! ## Commit protocol ([`Txn::commit`])
+//!
+//! [`Store::begin`] takes the in-process writer mutex (the file lock is already held by the
+//! `Store`). `put_blob*` write each new blob to `staging/<txn>/`, fsynced. Then `commit`:
+//!
+//! 1. refuse if the store is refusing writes (damaged ledger, earlier failure);
+//! 2. bring the index up to date with the ledger, then re-check (aanleveraar, idLevering)
+//!    uniqueness → [`StoreError::DuplicateLevering`];
+//! 3. check every hash the record names is staged or already stored → [`StoreError::MissingBlob`];
+//!    staged blobs the record does not name are discarded with the staging dir;
+//! 4. build the [`LedgerRecord`] (seq = last + 1, prev = last record hash) and its line;
+//! 5. if the commit adds blobs that do not exist yet: write `commit.intent` listing them
+//!    (tmp file, fsync, rename, fsync dir);
+//! 6. rename each staged blob into `blobs/`, then fsync every touched `blobs/xx/` dir;
+//! 7. append the record line to `ledger` and fsync it — **this is the commit point**;
+//! 8. remove `commit.intent`, apply the record to the index (a failure here is only logged: the
+//!    delivery is durable and the index catches up on the next commit or open), remove staging.
+//!
+//! Failure before step 7 rolls back in-process (removes the blobs of step 6 and the intent);
+//! if that rollback or the fsync of step 7 fails, the store refuses further writes until it
+//! is reopened, and recovery decides.
+//!
+//! ## Recovery rules ([`Store::open`])
+//!
+//! 1. take the lock (`LOCK`, non-blocking) or fail with [`StoreError::Locked`];
+//! 2. delete everything under `staging/` (transactions of dead processes) and `commit.intent.tmp`;
+//! 3. scan the ledger: a final segment without a newline is a torn append (never acknowledged)
+//!    and is truncated away; any damaged complete line (checksum, JSON, seq/prev chain) is
+//!    corruption: the store opens (so [`Store::verify`] can report it) but refuses writes;
+//! 4. if `commit.intent` exists: when the ledger holds a record with its seq and hash, the
+//!    commit landed and the intent is removed; otherwise every listed blob no committed record
+//!    names is deleted, then the intent (with a damaged ledger, nothing is deleted);
+//! 5. open the index; if it is behind, apply the missing records; if it disagrees with the
+//!    ledger (its last record hash differs, or it is ahead), rebuild it from the ledger.
+//!
+//! ## Concurrency
+//!
+//! One writer at a time: [`Store::begin`] takes an in-process mutex, and the `LOCK` file is
+//! locked exclusively while a `Store` is open. Readers in the same process need no lock.
+//! **Limitation:** sled lets only one process open the index, so a read-write `Store` is held
+//! by one process (and one handle) at a time; a second [`Store::open`] of the same directory,
+//! in the same or another process, fails with [`StoreError::Locked`] instead of blocking.
+//! Other processes can read with [`Store::open_read_only`], which takes no lock, does not touch
+//! sled (it derives an in-memory index from the ledger), never modifies the directory, and
+//! sees what was committed when it was opened (or last [`Store::refresh`]ed).
+//!
+//! [`Store::verify`] and [`Store::rebuild`] take the writer mutex, so they see a consistent
+//! store. `rebuild` fills a fresh index tree and swaps it in atomically.
+//!
+//! ## Test failpoints
+//!
+//! `REGELBANK_STORE_FAILPOINT=<name>` makes a commit **abort the process** at that point
+//! (a real crash; for subprocess tests). [`Store::set_failpoint`] makes a commit stop there
+//! instead, returning [`StoreError::Failpoint`], leaving everything on disk as a crash would
+//! and refusing further writes; drop and reopen the store to recover. Names: `after-intent`,
+//! `after-blobs`, `after-ledger-write` (written, not fsynced), `after-ledger` (fsynced, index
+//! not updated).
+
+mod error;
+mod fsutil;
+mod hash;
+mod index;
+mod ledger;
+mod model;
+mod store;
+mod verify;
+
+pub use error::StoreError;
+pub use hash::{Hash, Hasher, ParseHashError};
+pub use index::Index;
+pub use model::{
+    DeliveryView, Effects, ExpressionEntry, ExpressionView, FileRef, LedgerRecord, NewRecord, RebuildStats,
+    WorkEntry, WorkView,
+};
+pub use store::{Store, Txn};
+pub use verify::{Problem, ProblemKind, VerifyReport};

@@ -1,0 +1,73 @@
+//! Small filesystem helpers with typed errors.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use crate::error::StoreError;
+use crate::hash::{Hash, Hasher};
+
+/// fsync a directory so renames/creates/unlinks in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|f| f.sync_all()).map_err(StoreError::io(dir))
+}
+
+pub(crate) fn create_dir_durable(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically: `<path>.tmp`, fsync, rename, fsync dir.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
+        f.write_all(bytes).map_err(StoreError::io(&tmp))?;
+        f.sync_all().map_err(StoreError::io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(StoreError::io(path))?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Hash a file's content, streaming. Returns (hash, size).
+pub(crate) fn hash_file(path: &Path) -> io::Result<(Hash, u64)> {
+    let mut f = File::open(path)?;
+    hash_reader(&mut f, &mut io::sink())
+}
+
+/// Hash everything `r` yields while copying it to `w`. Returns (hash, size).
+pub(crate) fn hash_reader(r: &mut dyn Read, w: &mut dyn Write) -> io::Result<(Hash, u64)> {
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..k]);
+        w.write_all(&buf[..k])?;
+        n += k as u64;
+    }
+    Ok((h.finish(), n))
+}
+
+/// Remove a file; missing is fine.
+pub(crate) fn remove_file_if_exists(path: &Path) -> Result<bool, StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io(path)(e)),
+    }
+}

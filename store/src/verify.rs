@@ -1,0 +1,279 @@
+//! Full consistency check of a store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::fsutil;
+use crate::hash::Hash;
+use crate::index::{Index, IndexBackend, MemIndex};
+use crate::ledger::{self, DamageKind};
+use crate::store::Store;
+
+/// What kind of problem [`Store::verify`] found.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemKind {
+    /// A blob's bytes do not hash to its name.
+    BlobCorrupt,
+    /// A blob could not be read.
+    BlobUnreadable,
+    /// A file under `blobs/` that is not a correctly placed blob.
+    StrayFile,
+    /// A hash named by a ledger record has no blob.
+    MissingBlob,
+    /// A blob no ledger record names.
+    OrphanBlob,
+    /// A ledger line fails its checksum or does not parse.
+    LedgerChecksum,
+    /// A ledger record's seq/prev do not follow from its predecessor.
+    LedgerChain,
+    /// The ledger ends in an incomplete record (normally truncated on open).
+    LedgerTornTail,
+    /// The ledger on disk differs from what this handle committed.
+    LedgerChanged,
+    /// The index disagrees with the ledger.
+    IndexMismatch,
+    /// A commit intent or staging dir is left over although no commit is running.
+    Leftover,
+}
+
+/// One problem found by [`Store::verify`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub hash: Option<Hash>,
+    pub seq: Option<u64>,
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+/// Result of [`Store::verify`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct VerifyReport {
+    pub problems: Vec<Problem>,
+    /// Ledger records read (including damaged lines).
+    pub records: u64,
+    /// Blob files re-hashed.
+    pub blobs: u64,
+    /// Bytes re-hashed.
+    pub bytes: u64,
+    /// Distinct hashes named by the ledger.
+    pub referenced: u64,
+    /// Blobs no record names.
+    pub orphans: u64,
+}
+
+impl VerifyReport {
+    /// No problems at all (orphans count as problems).
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Problems of one kind.
+    pub fn of_kind(&self, kind: ProblemKind) -> Vec<&Problem> {
+        self.problems.iter().filter(|p| p.kind == kind).collect()
+    }
+
+    fn push(&mut self, kind: ProblemKind, hash: Option<Hash>, seq: Option<u64>, path: Option<PathBuf>, message: String) {
+        self.problems.push(Problem { kind, hash, seq, path, message });
+    }
+}
+
+impl Store {
+    /// Re-hash every blob, check every ledger record's checksum and the chain, check that
+    /// every hash a record names exists and is intact, report orphan blobs, and check that the
+    /// index agrees with the ledger. Takes the writer mutex (do not call while holding a
+    /// [`crate::Txn`] on the same thread). Errors only if the store cannot be read at all.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rep = VerifyReport::default();
+        let ledger_path = self.ledger_path();
+
+        // ledger: rescan from disk, all of it
+        let mut refs: BTreeMap<Hash, u64> = BTreeMap::new();
+        let expected = MemIndex::default();
+        let mut n_ok = 0u64;
+        let scan = ledger::scan(&ledger_path, None, &mut |r, h| {
+            n_ok += 1;
+            for x in r.rec.referenced_hashes() {
+                refs.entry(x).or_insert(r.seq);
+            }
+            expected.apply(r, h)
+        })?;
+        rep.records = n_ok + scan.damage.len() as u64;
+        for d in &scan.damage {
+            let kind = match d.kind {
+                DamageKind::Checksum => ProblemKind::LedgerChecksum,
+                DamageKind::Chain => ProblemKind::LedgerChain,
+            };
+            let seq = d.seq.or(Some(d.after_seq + 1));
+            rep.push(kind, None, seq, Some(ledger_path.clone()), format!("at byte {}: {}", d.offset, d.message));
+        }
+        if let Some((off, n)) = scan.torn
+            && !self.is_read_only()
+        {
+            rep.push(
+                ProblemKind::LedgerTornTail,
+                None,
+                None,
+                Some(ledger_path.clone()),
+                format!("incomplete record of {n} bytes at byte {off}"),
+            );
+        }
+        if !self.is_read_only() {
+            let st = self.ledger_read();
+            let mem_last = st.slots.last().map(|s| s.hash);
+            let disk_last = scan.slots.get(st.slots.len().wrapping_sub(1)).map(|s| s.hash);
+            if scan.damage.is_empty() && (scan.slots.len() != st.slots.len() || mem_last != disk_last) {
+                rep.push(
+                    ProblemKind::LedgerChanged,
+                    None,
+                    None,
+                    Some(ledger_path.clone()),
+                    format!(
+                        "ledger on disk has {} intact records, this handle committed {}",
+                        scan.slots.len(),
+                        st.slots.len()
+                    ),
+                );
+            }
+        }
+        rep.referenced = refs.len() as u64;
+
+        // blobs: walk and re-hash
+        let blobs = self.blobs_dir();
+        let mut present: BTreeSet<Hash> = BTreeSet::new();
+        let mut bad: BTreeSet<Hash> = BTreeSet::new();
+        let mut fan: Vec<_> = match fs::read_dir(&blobs) {
+            Ok(rd) => rd.collect::<Result<Vec<_>, _>>().map_err(StoreError::io(&blobs))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::io(&blobs)(e)),
+        };
+        fan.sort_by_key(|e| e.file_name());
+        for d in fan {
+            let dp = d.path();
+            let dname = d.file_name().to_string_lossy().into_owned();
+            if !dp.is_dir() || dname.len() != 2 {
+                rep.push(ProblemKind::StrayFile, None, None, Some(dp), "unexpected entry in blobs/".into());
+                continue;
+            }
+            let mut files: Vec<_> =
+                fs::read_dir(&dp).map_err(StoreError::io(&dp))?.collect::<Result<Vec<_>, _>>().map_err(StoreError::io(&dp))?;
+            files.sort_by_key(|e| e.file_name());
+            for f in files {
+                let fp = f.path();
+                let name = f.file_name().to_string_lossy().into_owned();
+                let h = match name.parse::<Hash>() {
+                    Ok(h) if name == h.to_hex() && name.starts_with(&dname) && fp.is_file() => h,
+                    _ => {
+                        rep.push(ProblemKind::StrayFile, None, None, Some(fp), "not a blob (bad name or place)".into());
+                        continue;
+                    }
+                };
+                present.insert(h);
+                rep.blobs += 1;
+                match fsutil::hash_file(&fp) {
+                    Ok((actual, n)) => {
+                        rep.bytes += n;
+                        if actual != h {
+                            bad.insert(h);
+                            let by = refs.get(&h).map(|s| format!("; referenced by seq {s}")).unwrap_or_default();
+                            rep.push(
+                                ProblemKind::BlobCorrupt,
+                                Some(h),
+                                refs.get(&h).copied(),
+                                Some(fp),
+                                format!("content hashes to {actual}{by}"),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        bad.insert(h);
+                        rep.push(ProblemKind::BlobUnreadable, Some(h), refs.get(&h).copied(), Some(fp), e.to_string());
+                    }
+                }
+            }
+        }
+
+        // references and orphans
+        for (h, seq) in &refs {
+            if !present.contains(h) {
+                rep.push(
+                    ProblemKind::MissingBlob,
+                    Some(*h),
+                    Some(*seq),
+                    Some(self.blob_path(h)),
+                    format!("named by seq {seq} but not stored"),
+                );
+            }
+        }
+        for h in present.iter().filter(|h| !refs.contains_key(h)) {
+            rep.orphans += 1;
+            rep.push(
+                ProblemKind::OrphanBlob,
+                Some(*h),
+                None,
+                Some(self.blob_path(h)),
+                "no ledger record names this blob".into(),
+            );
+        }
+
+        // leftovers (a read-only handle cannot tell them from another process's live commit)
+        if !self.is_read_only() {
+            let intent = self.dir().join("commit.intent");
+            if intent.exists() {
+                rep.push(ProblemKind::Leftover, None, None, Some(intent), "commit intent without a running commit".into());
+            }
+            if let Ok(rd) = fs::read_dir(self.staging_dir()) {
+                for e in rd.flatten() {
+                    rep.push(ProblemKind::Leftover, None, None, Some(e.path()), "staging entry without a running transaction".into());
+                }
+            }
+        }
+
+        // index vs ledger
+        for m in compare_indexes(&expected, self.index())? {
+            rep.push(ProblemKind::IndexMismatch, None, m.0, None, m.1);
+        }
+        Ok(rep)
+    }
+}
+
+/// Differences between the expected index (derived from the ledger now) and the live one.
+fn compare_indexes(want: &MemIndex, got: &dyn Index) -> Result<Vec<(Option<u64>, String)>, StoreError> {
+    let mut out = Vec::new();
+    let (ws, gs) = (want.last_seq()?, got.last_seq()?);
+    if ws != gs {
+        out.push((Some(gs), format!("index last seq {gs}, ledger last seq {ws}")));
+    }
+    for seq in 1..=ws.max(gs) {
+        let (w, g) = (want.delivery(seq)?, got.delivery(seq)?);
+        if w != g {
+            out.push((Some(seq), format!("delivery {seq}: index has {g:?}, ledger says {w:?}")));
+        }
+        if let Some(d) = w.as_ref().or(g.as_ref()) {
+            let (wl, gl) = (
+                want.delivery_by_levering(&d.aanleveraar, &d.id_levering)?,
+                got.delivery_by_levering(&d.aanleveraar, &d.id_levering)?,
+            );
+            if wl != gl {
+                out.push((
+                    Some(seq),
+                    format!("delivery ({}, {}): index says seq {gl:?}, ledger {wl:?}", d.aanleveraar, d.id_levering),
+                ));
+            }
+        }
+    }
+    let (ww, gw) = (want.works()?, got.works()?);
+    if ww != gw {
+        out.push((None, format!("works differ: index has {} works, ledger implies {}", gw.len(), ww.len())));
+    }
+    let (we, ge) = (want.expressions()?, got.expressions()?);
+    if we != ge {
+        out.push((None, format!("expressions differ: index has {}, ledger implies {}", ge.len(), we.len())));
+    }
+    Ok(out)
+}
