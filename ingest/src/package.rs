@@ -580,9 +580,16 @@ impl Package {
     pub fn read(&self, name: &str) -> Result<Vec<u8>, PackageError> {
         let i = self.index_of(name)?;
         let declared = self.entries[i].size;
-        // Never preallocate more than a modest amount: the declared size is untrusted.
-        let mut out = Vec::with_capacity(declared.min(1024 * 1024) as usize);
+        // The stream never yields more than `cap` bytes (limit + 1). Grow by doubling but never
+        // beyond `cap`, and never preallocate more than 1 MiB: the declared size is untrusted.
+        let cap = declared.min(self.limits.max_file).saturating_add(1) as usize;
+        let mut out: Vec<u8> = Vec::with_capacity(cap.min(1024 * 1024));
         self.stream(i, &mut |chunk| {
+            let need = out.len() + chunk.len();
+            if need > out.capacity() {
+                let want = (out.capacity() * 2).max(need).min(cap.max(need));
+                out.reserve_exact(want - out.len());
+            }
             out.extend_from_slice(chunk);
         })?;
         Ok(out)
