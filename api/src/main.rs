@@ -1,1 +1,351 @@
-fn main() {}
+//! `regelbank`: the command-line front of the library crates. Thin by design: parsing
+//! arguments, opening the store, printing results. All behaviour lives in the crates.
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use ingest::{Config, IngestResult};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use store::Store;
+
+/// The fixtures are dated in 2027; the demo runs with this clock unless --today is given.
+const DEMO_TODAY: &str = "2027-03-01";
+
+#[derive(Parser)]
+#[command(name = "regelbank", version, about = "Publication and version management for official Dutch regulation (STOP/LVBB).")]
+struct Cli {
+    /// Data directory (blobs, ledger, indexes).
+    #[arg(long, global = true, env = "REGELBANK_DATA", default_value = "./regelbank-data")]
+    data: PathBuf,
+    /// The date the date rules use as today (YYYY-MM-DD). Default: the system date.
+    #[arg(long, global = true, env = "REGELBANK_TODAY", value_parser = parse_day)]
+    today: Option<NaiveDate>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Process delivery packages (zip files or directories) as their opdracht says.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print a JSON array with the result per package.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check packages without storing anything.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Show stored things.
+    Show {
+        #[command(subcommand)]
+        what: Show,
+    },
+    /// List the regelingen (and with --all every work) in the store.
+    Regelingen {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-hash every blob, check the ledger chain, every reference and the indexes.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recreate every index from the blobs and the ledger.
+    Rebuild,
+    /// Write synthetic, valid STOP 1.4.1 deliveries.
+    Generate {
+        /// Output directory; one package per delivery is written into it.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of deliveries.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Regelingen per delivery.
+        #[arg(long, default_value_t = 1)]
+        regelingen: usize,
+        /// Artikelen per regeling.
+        #[arg(long, default_value_t = 20)]
+        artikelen: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write zip files instead of directories.
+        #[arg(long)]
+        zip: bool,
+        /// Without a GIO.
+        #[arg(long)]
+        no_gio: bool,
+        #[arg(long, default_value = "gen")]
+        prefix: String,
+    },
+    /// Ingest the bundled fixtures into the data directory (once) and show what was stored.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum Show {
+    /// A delivery by ledger sequence number or idLevering.
+    Levering { id: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    stop::opdracht::parse_date(s).ok_or_else(|| format!("'{s}' is not a date YYYY-MM-DD"))
+}
+
+fn main() -> ExitCode {
+    // Behave like a Unix tool when the reader of our output goes away (`regelbank … | head`).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REGELBANK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("regelbank: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open_store(dir: &Path) -> Result<Store> {
+    Store::open(dir).with_context(|| format!("opening the data directory {}", dir.display()))
+}
+
+fn config(today: Option<NaiveDate>) -> Config {
+    Config::new(today.unwrap_or_else(|| chrono::Local::now().date_naive()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest { paths, json } => {
+            let store = open_store(&cli.data)?;
+            let results = ingest_all(&store, &paths, &config(cli.today), !json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            }
+            Ok(exit_for(&results))
+        }
+        Command::Validate { paths, format } => {
+            let store = if cli.data.exists() { Some(open_store(&cli.data)?) } else { None };
+            let cfg = config(cli.today);
+            let mut results = Vec::new();
+            for p in &paths {
+                let r = ingest::validate(store.as_ref(), p, &cfg)?;
+                if let Format::Text = format {
+                    print_result(&r, true);
+                }
+                results.push(r);
+            }
+            if let Format::Json = format {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            }
+            Ok(exit_for(&results))
+        }
+        Command::Show { what: Show::Levering { id } } => {
+            let store = open_store(&cli.data)?;
+            show_levering(&store, &id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Regelingen { all, json } => {
+            let store = open_store(&cli.data)?;
+            let works: Vec<_> = store
+                .index()
+                .works()?
+                .into_iter()
+                .filter(|w| all || w.entry.kind == "regeling")
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&works)?);
+            } else {
+                for w in &works {
+                    println!(
+                        "{}\t{}\t{}\t{} versie(s){}\t{}",
+                        w.entry.work,
+                        w.entry.kind,
+                        w.entry.bevoegd_gezag.as_deref().unwrap_or("-"),
+                        w.expressions.len(),
+                        if w.afgebroken { " (afgebroken)" } else { "" },
+                        w.entry.title.as_deref().unwrap_or("")
+                    );
+                }
+                if works.is_empty() {
+                    println!("(geen)");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { json } => {
+            let store = open_store(&cli.data)?;
+            let report = store.verify()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "verified {} ledger records, {} blobs ({} bytes), {} referenced hashes, {} orphans",
+                    report.records, report.blobs, report.bytes, report.referenced, report.orphans
+                );
+                for p in &report.problems {
+                    println!("  {:?}: {}", p.kind, p.message);
+                }
+                println!("{}", if report.is_clean() { "clean" } else { "PROBLEMS FOUND" });
+            }
+            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Rebuild => {
+            let store = open_store(&cli.data)?;
+            let stats = store.rebuild()?;
+            println!(
+                "rebuilt indexes from {} ledger records: {} works, {} expressions",
+                stats.records, stats.works, stats.expressions
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { out, count, regelingen, artikelen, seed, zip, no_gio, prefix } => {
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let spec = fixtures::GenSpec {
+                regelingen,
+                artikelen,
+                seed,
+                id_prefix: prefix.clone(),
+                with_gio: !no_gio,
+                ..Default::default()
+            };
+            for i in 0..count {
+                let files = fixtures::generate_delivery(&spec, i);
+                let name = format!("{prefix}-{i:05}");
+                if zip {
+                    fixtures::write_zip(&files, &out.join(format!("{name}.zip")))?;
+                } else {
+                    fixtures::write_dir(&files, &out.join(&name))?;
+                }
+            }
+            println!("wrote {count} deliveries to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let store = open_store(&cli.data)?;
+            let today = cli.today.unwrap_or_else(|| parse_day(DEMO_TODAY).expect("constant date"));
+            let deliveries = fixtures::bundled_deliveries();
+            if let Some(missing) = deliveries.iter().find(|p| !p.is_dir()) {
+                bail!("bundled fixture {} not found (set REGELBANK_FIXTURES)", missing.display());
+            }
+            println!("regelbank demo: data directory {}, today {today}", cli.data.display());
+            let results = ingest_all(&store, &deliveries, &config(Some(today)), true)?;
+            println!();
+            println!("Stored works:");
+            for w in store.index().works()? {
+                println!(
+                    "  {:<16} {}{}  {}",
+                    w.entry.kind,
+                    w.entry.work,
+                    if w.afgebroken { " (afgebroken)" } else { "" },
+                    w.entry.title.as_deref().unwrap_or("")
+                );
+                for e in &w.expressions {
+                    println!("                   └ {e}");
+                }
+            }
+            let v = store.verify()?;
+            println!();
+            println!("verify: {}", if v.is_clean() { "clean" } else { "PROBLEMS (run regelbank verify)" });
+            println!("Try: regelbank --data {} regelingen", cli.data.display());
+            Ok(exit_for(&results))
+        }
+    }
+}
+
+fn ingest_all(store: &Store, paths: &[PathBuf], cfg: &Config, print: bool) -> Result<Vec<IngestResult>> {
+    let bar = if paths.len() > 1 && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(paths.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
+                .expect("valid template"),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut results = Vec::with_capacity(paths.len());
+    for p in paths {
+        let r = ingest::ingest(store, p, cfg).with_context(|| format!("ingesting {}", p.display()))?;
+        if print {
+            match &bar {
+                Some(b) => b.suspend(|| print_result(&r, false)),
+                None => print_result(&r, false),
+            }
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        results.push(r);
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(results)
+}
+
+fn exit_for(results: &[IngestResult]) -> ExitCode {
+    if results.iter().all(|r| r.uitkomst.accepted()) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// One summary line per package; with `detail`, every melding below it.
+fn print_result(r: &IngestResult, detail: bool) {
+    let (fouten, overig) = ingest::pipeline::tel(&r.meldingen);
+    println!(
+        "{}: {} {} {}{}{} ({} fout, {} overig)",
+        r.bron,
+        r.opdracht.map(|o| o.element()).unwrap_or("-"),
+        r.id_levering.as_deref().unwrap_or("-"),
+        r.uitkomst.as_str(),
+        r.seq.map(|s| format!(" #{s}")).unwrap_or_default(),
+        if r.herhaald { " (al eerder ontvangen)" } else { "" },
+        fouten,
+        overig
+    );
+    let shown = if detail { r.meldingen.len() } else { r.meldingen.iter().filter(|m| m.is_fout()).count().min(10) };
+    for m in r.meldingen.iter().filter(|m| detail || m.is_fout()).take(shown) {
+        println!("  {m}");
+    }
+}
+
+fn show_levering(store: &Store, id: &str) -> Result<()> {
+    let seq = match id.parse::<u64>() {
+        Ok(s) => Some(s),
+        Err(_) => store.records()?.into_iter().find(|r| r.rec.id_levering == id).map(|r| r.seq),
+    };
+    let Some(rec) = seq.map(|s| store.record(s)).transpose()?.flatten() else {
+        bail!("no delivery '{id}' in {}", store.dir().display());
+    };
+    let report: Option<serde_json::Value> = match rec.rec.report {
+        Some(h) => Some(serde_json::from_slice(&store.get_blob(&h)?)?),
+        None => None,
+    };
+    let out = serde_json::json!({ "levering": rec, "verslag": report });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
