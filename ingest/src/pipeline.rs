@@ -290,7 +290,7 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
         drop(txn);
         return Ok(rejected(&bron, Some(&opdracht), meldingen, ph));
     }
-    let uitkomst = Uitkomst::for_opdracht(opdracht.soort);
+    let uitkomst = if commit { Uitkomst::for_opdracht(opdracht.soort) } else { Uitkomst::Valide };
     let effects = if opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht {
         Effects { afgebroken, ..Default::default() }
     } else {
