@@ -97,6 +97,7 @@ impl Uitkomst {
 
 /// The result of processing one package: the report plus what it changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IngestResult {
     /// Where the package came from (path as given).
     pub bron: String,
@@ -116,6 +117,7 @@ pub struct IngestResult {
 
 /// The report stored with every committed delivery (blob, JSON).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     pub id_levering: String,
     pub opdracht: OpdrachtSoort,
@@ -484,7 +486,7 @@ fn module_checks(
                             b.bestandsnaam, io.id.expression
                         ),
                     )
-                    .in_bestand(v.bestand.clone()),
+                    .at(b.locatie.clone()),
                 ),
                 Some(actual) if !actual.eq_ignore_ascii_case(b.hash.trim()) => meldingen.push(
                     Melding::fout_inhoudelijk(
@@ -494,7 +496,7 @@ fn module_checks(
                             b.bestandsnaam, v.bestand, b.hash
                         ),
                     )
-                    .in_bestand(v.bestand.clone()),
+                    .at(b.locatie.clone()),
                 ),
                 Some(_) => {}
             }

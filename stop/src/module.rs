@@ -283,6 +283,8 @@ pub struct Kennisgeving {
 pub struct IoBestand {
     pub bestandsnaam: String,
     pub hash: String,
+    /// Position of the `hash` element (or of `Bestand` when it has none).
+    pub locatie: crate::Locatie,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -860,9 +862,11 @@ impl Cx<'_> {
                 Some(m) => {
                     io.versie_metadata = self.metadata(m);
                     for b in doc.descendants(m).filter(|&b| doc.is(b, ns::DATA, "Bestand")) {
+                        let at = doc.child(b, ns::DATA, "hash").unwrap_or(b);
                         io.bestanden.push(IoBestand {
                             bestandsnaam: self.text_of_child(b, ns::DATA, "bestandsnaam").unwrap_or_default(),
                             hash: self.text_of_child(b, ns::DATA, "hash").unwrap_or_default(),
+                            locatie: locatie(doc, self.bestand, at),
                         });
                     }
                 }
