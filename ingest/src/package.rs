@@ -49,8 +49,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use stop::Melding;
 use stop::manifest::{MANIFEST_BESTAND, Manifest, is_geldige_bestandsnaam};
-use zip::ZipArchive;
 use zip::CompressionMethod;
+use zip::ZipArchive;
 
 /// Name of the opdracht file in every package.
 pub const OPDRACHT_BESTAND: &str = "opdracht.xml";
@@ -236,7 +236,10 @@ impl Package {
         let file = File::open(path).map_err(|e| {
             PackageError::one(fout(
                 codes::GEEN_ZIP,
-                format!("Het pakket {} kan niet worden gelezen ({e}).", path.display()),
+                format!(
+                    "Het pakket {} kan niet worden gelezen ({e}).",
+                    path.display()
+                ),
             ))
         })?;
         Self::from_zip_reader(file, limits)
@@ -255,7 +258,9 @@ impl Package {
         let io_fout = |e: io::Error| {
             PackageError::one(fout(
                 codes::GEEN_ZIP,
-                format!("Het pakket kan niet worden gelezen ({e}). Lever een geldig zip-bestand aan."),
+                format!(
+                    "Het pakket kan niet worden gelezen ({e}). Lever een geldig zip-bestand aan."
+                ),
             ))
         };
         let len = reader.seek(SeekFrom::End(0)).map_err(io_fout)?;
@@ -417,7 +422,11 @@ impl Package {
                 ));
             }
             total = total.saturating_add(size);
-            entries.push(Entry { name, size, compressed_size: Some(csize) });
+            entries.push(Entry {
+                name,
+                size,
+                compressed_size: Some(csize),
+            });
             zip_index.push(i);
         }
         if total > limits.max_total {
@@ -440,7 +449,10 @@ impl Package {
             return Err(PackageError::new(meldingen));
         }
         Ok(Self::build(
-            Source::Zip { archive: Mutex::new(archive), zip_index },
+            Source::Zip {
+                archive: Mutex::new(archive),
+                zip_index,
+            },
             entries,
             limits,
         ))
@@ -464,7 +476,10 @@ impl Package {
                 Err(e) => {
                     meldingen.push(fout(
                         codes::LEESFOUT,
-                        format!("De map {} kan niet volledig worden gelezen ({e}).", dir.display()),
+                        format!(
+                            "De map {} kan niet volledig worden gelezen ({e}).",
+                            dir.display()
+                        ),
                     ));
                     break;
                 }
@@ -523,7 +538,11 @@ impl Package {
                 meldingen.push(te_groot(&name, size, limits));
             }
             total = total.saturating_add(size);
-            entries.push(Entry { name, size, compressed_size: None });
+            entries.push(Entry {
+                name,
+                size,
+                compressed_size: None,
+            });
         }
         if total > limits.max_total {
             meldingen.push(totaal_te_groot(total, limits));
@@ -672,7 +691,9 @@ impl Package {
             PackageError::one(fout_in(
                 code,
                 name,
-                format!("{name} kan niet worden uitgepakt of gelezen ({e}). Maak het pakket opnieuw aan."),
+                format!(
+                    "{name} kan niet worden uitgepakt of gelezen ({e}). Maak het pakket opnieuw aan."
+                ),
             ))
         };
         let n = match &self.source {
@@ -694,7 +715,9 @@ impl Package {
                     return Err(PackageError::one(fout_in(
                         codes::GEEN_GEWOON_BESTAND,
                         name,
-                        format!("{name} is geen gewoon bestand meer. Neem alleen gewone bestanden op in het pakket."),
+                        format!(
+                            "{name} is geen gewoon bestand meer. Neem alleen gewone bestanden op in het pakket."
+                        ),
                     )));
                 }
                 let file = File::open(&path).map_err(lees_fout)?;
@@ -849,9 +872,7 @@ fn check_name(name: &str, limits: &Limits, meldingen: &mut Vec<Melding>) {
         ));
         return;
     }
-    if name.contains('/') && !name.ends_with('/') {
-        meldingen.push(submap(name));
-    } else if name.ends_with('/') {
+    if name.contains('/') {
         meldingen.push(submap(name));
     }
 }
@@ -883,7 +904,8 @@ fn raw_central_directory<R: Read + Seek>(
 ) -> Result<RawScan, String> {
     const EOCD: [u8; 4] = *b"PK\x05\x06";
     let tail_len = len.min(22 + 65535);
-    r.seek(SeekFrom::Start(len - tail_len)).map_err(|e| e.to_string())?;
+    r.seek(SeekFrom::Start(len - tail_len))
+        .map_err(|e| e.to_string())?;
     if tail_len < 22 {
         return Err("het bestand is te kort voor een zip-bestand".into());
     }
@@ -915,7 +937,8 @@ fn raw_central_directory<R: Read + Seek>(
             return Err("zip64-locator ontbreekt".into());
         }
         let mut loc = [0u8; 20];
-        r.seek(SeekFrom::Start(eocd_pos - 20)).map_err(|e| e.to_string())?;
+        r.seek(SeekFrom::Start(eocd_pos - 20))
+            .map_err(|e| e.to_string())?;
         r.read_exact(&mut loc).map_err(|e| e.to_string())?;
         if loc[..4] != *b"PK\x06\x07" {
             return Err("zip64-locator ontbreekt".into());
@@ -935,7 +958,8 @@ fn raw_central_directory<R: Read + Seek>(
         return Ok(RawScan::TooMany(count));
     }
     // Each header is 46 bytes plus name, extra field and comment. Allow generous extra fields.
-    let max_cd = (limits.max_entries as u64).saturating_mul(46 + 4 * limits.max_name_len as u64 + 1024);
+    let max_cd =
+        (limits.max_entries as u64).saturating_mul(46 + 4 * limits.max_name_len as u64 + 1024);
     if cd_size > max_cd {
         return Ok(RawScan::CdTooLarge(cd_size));
     }

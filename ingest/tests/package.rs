@@ -47,14 +47,16 @@ fn integrity_codes(pkg: &Package) -> Vec<String> {
         .read("manifest.xml")
         .ok()
         .and_then(|b| parse_manifest(&b).ok());
-    check_integrity(pkg, manifest.as_ref()).into_iter().map(|m| m.code).collect()
+    check_integrity(pkg, manifest.as_ref())
+        .into_iter()
+        .map(|m| m.code)
+        .collect()
 }
 
 /// Zip files with the zip writer (deflate).
 fn zip_files(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in files {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -70,8 +72,7 @@ fn zip_dir(dir: &Path, out: &Path) {
     names.sort();
     let f = std::fs::File::create(out).unwrap();
     let mut w = zip::ZipWriter::new(f);
-    let opts =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     // Reverse order: package order differs from the directory's, the hash must not.
     for n in names.iter().rev() {
         w.start_file(n.as_str(), opts).unwrap();
@@ -85,7 +86,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -194,13 +199,19 @@ fn manifest_xml(names: &[&str]) -> Vec<u8> {
 fn good_files() -> Vec<(String, Vec<u8>)> {
     vec![
         ("opdracht.xml".into(), OPDRACHT.to_vec()),
-        ("manifest.xml".into(), manifest_xml(&["opdracht.xml", "manifest.xml", "besluit.xml"])),
+        (
+            "manifest.xml".into(),
+            manifest_xml(&["opdracht.xml", "manifest.xml", "besluit.xml"]),
+        ),
         ("besluit.xml".into(), b"<AanleveringBesluit/>".to_vec()),
     ]
 }
 
 fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let v: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let v: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
     zip_files(&v)
 }
 
@@ -234,18 +245,27 @@ fn delivery_dirs() -> Vec<PathBuf> {
 #[test]
 fn real_deliveries_as_directory_and_zip() {
     let dirs = delivery_dirs();
-    assert!(dirs.len() >= 20, "expected the 20 test deliveries, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 20,
+        "expected the 20 test deliveries, found {}",
+        dirs.len()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let limits = Limits::default();
     for (i, dir) in dirs.iter().enumerate() {
-        let label = dir.strip_prefix(deliveries_root()).unwrap().display().to_string();
+        let label = dir
+            .strip_prefix(deliveries_root())
+            .unwrap()
+            .display()
+            .to_string();
         let as_dir = Package::open(dir, &limits).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert!(!as_dir.is_zip());
 
         // Name it without .zip: zips are recognised by content.
         let zpath = tmp.path().join(format!("levering-{i}.bin"));
         zip_dir(dir, &zpath);
-        let as_zip = Package::open(&zpath, &limits).unwrap_or_else(|e| panic!("{label} (zip): {e}"));
+        let as_zip =
+            Package::open(&zpath, &limits).unwrap_or_else(|e| panic!("{label} (zip): {e}"));
         assert!(as_zip.is_zip());
 
         let mut a = as_dir.names();
@@ -255,14 +275,28 @@ fn real_deliveries_as_directory_and_zip() {
         assert_eq!(a, b, "{label}");
         for e in as_zip.entries() {
             assert!(e.compressed_size.is_some());
-            assert_eq!(Some(e.size), as_dir.entry(&e.name).map(|d| d.size), "{label} {}", e.name);
+            assert_eq!(
+                Some(e.size),
+                as_dir.entry(&e.name).map(|d| d.size),
+                "{label} {}",
+                e.name
+            );
         }
         let h_dir = as_dir.hash().unwrap_or_else(|e| panic!("{label}: {e}"));
-        let h_zip = as_zip.hash().unwrap_or_else(|e| panic!("{label} (zip): {e}"));
-        assert_eq!(h_dir, h_zip, "{label}: package hash differs between directory and zip");
+        let h_zip = as_zip
+            .hash()
+            .unwrap_or_else(|e| panic!("{label} (zip): {e}"));
+        assert_eq!(
+            h_dir, h_zip,
+            "{label}: package hash differs between directory and zip"
+        );
         // Bytes read back equal the files on disk.
         for n in as_zip.names() {
-            assert_eq!(as_zip.read(n).unwrap(), std::fs::read(dir.join(n)).unwrap(), "{label} {n}");
+            assert_eq!(
+                as_zip.read(n).unwrap(),
+                std::fs::read(dir.join(n)).unwrap(),
+                "{label} {n}"
+            );
         }
 
         for pkg in [&as_dir, &as_zip] {
@@ -274,7 +308,10 @@ fn real_deliveries_as_directory_and_zip() {
                 assert_eq!(meldingen.len(), 1, "{label}: {meldingen:?}");
                 let m = &meldingen[0];
                 assert_eq!(m.code, "LVBB1010");
-                assert_eq!(m.locatie.bestand.as_deref(), Some("akn_nl_bill_pv26-3-2.xml"));
+                assert_eq!(
+                    m.locatie.bestand.as_deref(),
+                    Some("akn_nl_bill_pv26-3-2.xml")
+                );
             } else {
                 assert!(meldingen.is_empty(), "{label}: {meldingen:?}");
             }
@@ -284,12 +321,21 @@ fn real_deliveries_as_directory_and_zip() {
 
 #[test]
 fn package_hash_is_order_independent_and_content_sensitive() {
-    let a = [("a.xml".to_string(), [1u8; 32]), ("b.xml".to_string(), [2u8; 32])];
+    let a = [
+        ("a.xml".to_string(), [1u8; 32]),
+        ("b.xml".to_string(), [2u8; 32]),
+    ];
     let b = [a[1].clone(), a[0].clone()];
     assert_eq!(package_hash(&a), package_hash(&b));
-    let c = [("a.xml".to_string(), [1u8; 32]), ("b.xml".to_string(), [3u8; 32])];
+    let c = [
+        ("a.xml".to_string(), [1u8; 32]),
+        ("b.xml".to_string(), [3u8; 32]),
+    ];
     assert_ne!(package_hash(&a), package_hash(&c));
-    let d = [("a.xml".to_string(), [1u8; 32]), ("c.xml".to_string(), [2u8; 32])];
+    let d = [
+        ("a.xml".to_string(), [1u8; 32]),
+        ("c.xml".to_string(), [2u8; 32]),
+    ];
     assert_ne!(package_hash(&a), package_hash(&d));
 }
 
@@ -301,7 +347,10 @@ fn good_zip_is_clean_and_readable() {
     let files = good_files();
     let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
     assert!(pkg.is_zip());
-    assert_eq!(pkg.names(), vec!["opdracht.xml", "manifest.xml", "besluit.xml"]);
+    assert_eq!(
+        pkg.names(),
+        vec!["opdracht.xml", "manifest.xml", "besluit.xml"]
+    );
     assert_eq!(pkg.read("besluit.xml").unwrap(), b"<AanleveringBesluit/>");
     // Reading twice is fine: the budget counts a file once.
     assert_eq!(pkg.read("besluit.xml").unwrap(), b"<AanleveringBesluit/>");
@@ -326,7 +375,10 @@ fn raw_builder_zip_is_accepted() {
 
 #[test]
 fn not_a_zip() {
-    assert_only_code(&open_err(b"dit is geen zip-bestand maar platte tekst".to_vec()), "LVBB1001");
+    assert_only_code(
+        &open_err(b"dit is geen zip-bestand maar platte tekst".to_vec()),
+        "LVBB1001",
+    );
     assert_only_code(&open_err(Vec::new()), "LVBB1001");
     assert_only_code(&open_err(b"PK\x03\x04".to_vec()), "LVBB1001");
     assert_only_code(&open_err(b"PK\x05\x06".to_vec()), "LVBB1001");
@@ -334,7 +386,10 @@ fn not_a_zip() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("levering.zip");
     std::fs::write(&p, OPDRACHT).unwrap();
-    assert_only_code(&Package::open(&p, &Limits::default()).unwrap_err(), "LVBB1001");
+    assert_only_code(
+        &Package::open(&p, &Limits::default()).unwrap_err(),
+        "LVBB1001",
+    );
     assert_only_code(
         &Package::open(&tmp.path().join("bestaat-niet.zip"), &Limits::default()).unwrap_err(),
         "LVBB1001",
@@ -358,7 +413,10 @@ fn corrupt_data_in_zip_is_refused_on_read() {
     let pkg = Package::from_zip_bytes(raw_zip(&[e]), &Limits::default()).unwrap();
     let err = pkg.read("besluit.xml").unwrap_err();
     assert_only_code(&err, "RB1108");
-    assert_eq!(err.meldingen[0].locatie.bestand.as_deref(), Some("besluit.xml"));
+    assert_eq!(
+        err.meldingen[0].locatie.bestand.as_deref(),
+        Some("besluit.xml")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +424,15 @@ fn corrupt_data_in_zip_is_refused_on_read() {
 
 #[test]
 fn traversal_and_absolute_names() {
-    for name in ["../evil.xml", "/etc/evil.xml", "a/../../evil.xml", "..\\evil.xml", "C:evil.xml", "evil\0.xml", ""] {
+    for name in [
+        "../evil.xml",
+        "/etc/evil.xml",
+        "a/../../evil.xml",
+        "..\\evil.xml",
+        "C:evil.xml",
+        "evil\0.xml",
+        "",
+    ] {
         let mut entries: Vec<Raw> = good_files().iter().map(|(n, d)| raw(n, d)).collect();
         entries.push(raw(name, b"<x/>"));
         let err = open_err(raw_zip(&entries));
@@ -396,7 +462,10 @@ fn duplicate_entries() {
     let err = open_err(raw_zip(&entries));
     assert_only_code(&err, "LVBB1042");
     assert_eq!(err.meldingen.len(), 1);
-    assert_eq!(err.meldingen[0].locatie.bestand.as_deref(), Some("besluit.xml"));
+    assert_eq!(
+        err.meldingen[0].locatie.bestand.as_deref(),
+        Some("besluit.xml")
+    );
 }
 
 #[test]
@@ -418,7 +487,10 @@ fn name_with_space_or_non_ascii_is_lvbb1004() {
         let c: Vec<&str> = m.iter().map(|m| m.code.as_str()).collect();
         // Also not in the manifest (a manifest can not list it: the schema forbids the name).
         assert!(c.contains(&"LVBB1004"), "{bad}: {c:?}");
-        assert!(m.iter().all(|m| m.locatie.bestand.as_deref() == Some(bad)), "{m:?}");
+        assert!(
+            m.iter().all(|m| m.locatie.bestand.as_deref() == Some(bad)),
+            "{m:?}"
+        );
     }
 }
 
@@ -455,9 +527,7 @@ fn overlapping_entries() {
     twin.local_of = Some(2); // shares besluit.xml's data
     entries.push(twin);
     let err = open_err(raw_zip(&entries));
-    // The zip crate may already see the shared local header as inconsistent; either way the
-    // package is refused.
-    assert!(codes(&err).iter().all(|c| *c == "RB1110" || *c == "LVBB1001"), "{err}");
+    assert_only_code(&err, "RB1110");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,7 +540,9 @@ fn too_many_entries() {
     let err = open_err(raw_zip(&entries));
     assert_only_code(&err, "RB1107");
     // Exactly at the limit is fine.
-    let entries: Vec<Raw> = (0..n - 1).map(|i| raw(&format!("f{i}.xml"), b"x")).collect();
+    let entries: Vec<Raw> = (0..n - 1)
+        .map(|i| raw(&format!("f{i}.xml"), b"x"))
+        .collect();
     let pkg = Package::from_zip_bytes(raw_zip(&entries), &Limits::default()).unwrap();
     assert_eq!(pkg.entries().len(), n - 1);
 }
@@ -480,7 +552,10 @@ fn zero_byte_file_is_lvbb1041() {
     let mut files = good_files();
     files[2].1 = Vec::new();
     let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
-    let m = check_integrity(&pkg, Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()));
+    let m = check_integrity(
+        &pkg,
+        Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()),
+    );
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(m[0].code, "LVBB1041");
     assert_eq!(m[0].locatie.bestand.as_deref(), Some("besluit.xml"));
@@ -489,7 +564,11 @@ fn zero_byte_file_is_lvbb1041() {
 
 #[test]
 fn per_file_and_total_limits() {
-    let limits = Limits { max_file: 1000, max_total: 3000, ..Limits::default() };
+    let limits = Limits {
+        max_file: 1000,
+        max_total: 3000,
+        ..Limits::default()
+    };
     // One file too large.
     let big = vec![b'a'; 1001];
     let err = open_err_with(raw_zip(&[raw("groot.xml", &big)]), &limits);
@@ -499,8 +578,13 @@ fn per_file_and_total_limits() {
     let entries: Vec<Raw> = (0..4).map(|i| raw(&format!("f{i}.xml"), &ok)).collect();
     assert_only_code(&open_err_with(raw_zip(&entries), &limits), "LVBB1040");
     // The zip file itself larger than the total limit.
-    let entries: Vec<Raw> = (0..8).map(|i| raw(&format!("f{i}.xml"), &ok[..500])).collect();
-    let limits2 = Limits { max_total: 3000, ..Limits::default() };
+    let entries: Vec<Raw> = (0..8)
+        .map(|i| raw(&format!("f{i}.xml"), &ok[..500]))
+        .collect();
+    let limits2 = Limits {
+        max_total: 3000,
+        ..Limits::default()
+    };
     assert_only_code(&open_err_with(raw_zip(&entries), &limits2), "LVBB1040");
 }
 
@@ -534,7 +618,11 @@ fn zip_bomb_is_refused_at_open() {
     let c = codes(&err);
     assert!(c.contains(&"LVBB1041"), "{err}");
     assert!(c.contains(&"RB1106"), "{err}");
-    assert!(err.meldingen.iter().all(|m| m.locatie.bestand.as_deref() == Some("bom.xml")));
+    assert!(
+        err.meldingen
+            .iter()
+            .all(|m| m.locatie.bestand.as_deref() == Some("bom.xml"))
+    );
 }
 
 #[test]
@@ -542,11 +630,17 @@ fn compression_ratio_limit_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("ratio.zip");
     zeros_zip(&p, 20 * 1024 * 1024);
-    let limits = Limits { max_ratio: 200, ..Limits::default() };
+    let limits = Limits {
+        max_ratio: 200,
+        ..Limits::default()
+    };
     let err = Package::open(&p, &limits).unwrap_err();
     assert_only_code(&err, "RB1106");
     // With a generous ratio the same file is accepted and reads back fine.
-    let limits = Limits { max_ratio: 100_000, ..Limits::default() };
+    let limits = Limits {
+        max_ratio: 100_000,
+        ..Limits::default()
+    };
     let pkg = Package::open(&p, &limits).unwrap();
     assert_eq!(pkg.sha256("bom.xml").unwrap().len(), 32);
 }
@@ -610,7 +704,10 @@ fn read_budget_is_enforced_across_reads() {
     // Open checks the declared total; the running budget is a second line of defence. Make
     // the declared sizes lie low so that open passes, then read: each read is refused by
     // the size mismatch before the budget can be exceeded.
-    let limits = Limits { max_total: 10_000, ..Limits::default() };
+    let limits = Limits {
+        max_total: 10_000,
+        ..Limits::default()
+    };
     let data = vec![b'a'; 4000];
     let entries: Vec<Raw> = (0..2).map(|i| raw(&format!("f{i}.xml"), &data)).collect();
     let pkg = Package::from_zip_bytes(raw_zip(&entries), &limits).unwrap();
@@ -627,7 +724,12 @@ fn read_budget_is_enforced_across_reads() {
 #[test]
 fn manifest_lists_missing_file() {
     let mut files = good_files();
-    files[1].1 = manifest_xml(&["opdracht.xml", "manifest.xml", "besluit.xml", "ontbreekt.gml"]);
+    files[1].1 = manifest_xml(&[
+        "opdracht.xml",
+        "manifest.xml",
+        "besluit.xml",
+        "ontbreekt.gml",
+    ]);
     let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
     let manifest = parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap();
     let m = check_integrity(&pkg, Some(&manifest));
@@ -643,7 +745,10 @@ fn file_not_in_manifest() {
     let mut files = good_files();
     files.push(("extra.gml".into(), b"<gml/>".to_vec()));
     let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
-    let m = check_integrity(&pkg, Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()));
+    let m = check_integrity(
+        &pkg,
+        Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()),
+    );
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(m[0].code, "LVBB1010");
     assert_eq!(m[0].locatie.bestand.as_deref(), Some("extra.gml"));
@@ -663,7 +768,10 @@ fn manifest_lists_file_twice() {
     let mut files = good_files();
     files[1].1 = manifest_xml(&["opdracht.xml", "besluit.xml", "manifest.xml", "besluit.xml"]);
     let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
-    let m = check_integrity(&pkg, Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()));
+    let m = check_integrity(
+        &pkg,
+        Some(&parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap()),
+    );
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(m[0].code, "LVBB1575");
     assert_eq!(m[0].locatie.regel, Some(15));
@@ -684,11 +792,21 @@ fn missing_opdracht_and_manifest() {
 fn bad_manifests_give_lvbb1008() {
     let good = manifest_xml(&["opdracht.xml", "manifest.xml", "besluit.xml"]);
     let mut invalid_utf8 = good.clone();
-    let pos = invalid_utf8.windows(7).position(|w| w == b"besluit").unwrap();
+    let pos = invalid_utf8
+        .windows(7)
+        .position(|w| w == b"besluit")
+        .unwrap();
     invalid_utf8[pos] = 0xC3; // start of a 2-byte sequence followed by ASCII
-    let not_well_formed = String::from_utf8(good.clone()).unwrap().replace("</manifest>", "</manifes>");
-    let wrong_ns = String::from_utf8(good.clone()).unwrap().replace("2017/lvbb", "2017/lvbbx");
-    let wrong_root = String::from_utf8(good.clone()).unwrap().replace("manifest xmlns", "lijst xmlns").replace("</manifest>", "</lijst>");
+    let not_well_formed = String::from_utf8(good.clone())
+        .unwrap()
+        .replace("</manifest>", "</manifes>");
+    let wrong_ns = String::from_utf8(good.clone())
+        .unwrap()
+        .replace("2017/lvbb", "2017/lvbbx");
+    let wrong_root = String::from_utf8(good.clone())
+        .unwrap()
+        .replace("manifest xmlns", "lijst xmlns")
+        .replace("</manifest>", "</lijst>");
     let cases: Vec<(&str, Vec<u8>, u32)> = vec![
         ("invalid utf-8", invalid_utf8, 12),
         ("not well-formed", not_well_formed.into_bytes(), 15),
@@ -701,7 +819,11 @@ fn bad_manifests_give_lvbb1008() {
         let pkg = Package::from_zip_bytes(zip_of(&files), &Limits::default()).unwrap();
         let err = parse_manifest(&pkg.read("manifest.xml").unwrap()).unwrap_err();
         assert!(err.iter().all(|m| m.code == "LVBB1008"), "{label}: {err:?}");
-        assert_eq!(err[0].locatie.bestand.as_deref(), Some("manifest.xml"), "{label}");
+        assert_eq!(
+            err[0].locatie.bestand.as_deref(),
+            Some("manifest.xml"),
+            "{label}"
+        );
         assert_eq!(err[0].locatie.regel, Some(regel), "{label}: {err:?}");
         assert!(err[0].locatie.kolom.is_some(), "{label}");
     }
@@ -721,7 +843,10 @@ fn directory_symlink_subdir_and_limits() {
     }
     let pkg = Package::open(&d, &Limits::default()).unwrap();
     assert!(!pkg.is_zip());
-    assert_eq!(pkg.names(), vec!["besluit.xml", "manifest.xml", "opdracht.xml"]);
+    assert_eq!(
+        pkg.names(),
+        vec!["besluit.xml", "manifest.xml", "opdracht.xml"]
+    );
     assert!(integrity_codes(&pkg).is_empty());
 
     // Same files zipped: same hash.
@@ -729,9 +854,15 @@ fn directory_symlink_subdir_and_limits() {
     assert_eq!(pkg.hash().unwrap(), z.hash().unwrap());
 
     // Too many entries / too large a file.
-    let limits = Limits { max_entries: 2, ..Limits::default() };
+    let limits = Limits {
+        max_entries: 2,
+        ..Limits::default()
+    };
     assert_only_code(&Package::open(&d, &limits).unwrap_err(), "RB1107");
-    let limits = Limits { max_file: 50, ..Limits::default() };
+    let limits = Limits {
+        max_file: 50,
+        ..Limits::default()
+    };
     let err = Package::open(&d, &limits).unwrap_err();
     assert_only_code(&err, "LVBB1041");
 
@@ -745,10 +876,16 @@ fn directory_symlink_subdir_and_limits() {
 
     // A symlink.
     std::os::unix::fs::symlink("/etc/passwd", d.join("link.xml")).unwrap();
-    assert_only_code(&Package::open(&d, &Limits::default()).unwrap_err(), "RB1103");
+    assert_only_code(
+        &Package::open(&d, &Limits::default()).unwrap_err(),
+        "RB1103",
+    );
     std::fs::remove_file(d.join("link.xml")).unwrap();
 
     // A subdirectory.
     std::fs::create_dir(d.join("sub")).unwrap();
-    assert_only_code(&Package::open(&d, &Limits::default()).unwrap_err(), "RB1102");
+    assert_only_code(
+        &Package::open(&d, &Limits::default()).unwrap_err(),
+        "RB1102",
+    );
 }

@@ -41,8 +41,7 @@ fn reset_peak() -> usize {
 fn zeros_zip(path: &std::path::Path, size: u64) {
     let f = std::fs::File::create(path).unwrap();
     let mut w = zip::ZipWriter::new(f);
-    let opts =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     w.start_file("bom.xml", opts).unwrap();
     let chunk = vec![0u8; 1024 * 1024];
     for _ in 0..size / chunk.len() as u64 {
@@ -92,7 +91,10 @@ fn bombs_do_not_expand_in_memory() {
     let err = pkg.read("bom.xml").unwrap_err();
     assert!(err.has_code("RB1108"), "{err}");
     let peak = PEAK.load(Ordering::Relaxed) - base;
-    assert!(peak < 100 * MIB, "reading the lying entry used {peak} bytes");
+    assert!(
+        peak < 100 * MIB,
+        "reading the lying entry used {peak} bytes"
+    );
 
     // 3. Claimed 1000 bytes: read allocates next to nothing.
     let mut bytes = std::fs::read(&bomb).unwrap();
@@ -102,5 +104,8 @@ fn bombs_do_not_expand_in_memory() {
     let err = pkg.read("bom.xml").unwrap_err();
     assert!(err.has_code("RB1108"), "{err}");
     let peak = PEAK.load(Ordering::Relaxed) - base;
-    assert!(peak < 2 * MIB, "reading a 1000-byte claim used {peak} bytes");
+    assert!(
+        peak < 2 * MIB,
+        "reading a 1000-byte claim used {peak} bytes"
+    );
 }

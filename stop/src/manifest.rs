@@ -46,12 +46,16 @@ pub struct ManifestBestand {
 impl Manifest {
     /// True when the manifest lists `bestandsnaam`.
     pub fn bevat(&self, bestandsnaam: &str) -> bool {
-        self.bestanden.iter().any(|b| b.bestandsnaam == bestandsnaam)
+        self.bestanden
+            .iter()
+            .any(|b| b.bestandsnaam == bestandsnaam)
     }
 
     /// The first entry for `bestandsnaam`.
     pub fn bestand(&self, bestandsnaam: &str) -> Option<&ManifestBestand> {
-        self.bestanden.iter().find(|b| b.bestandsnaam == bestandsnaam)
+        self.bestanden
+            .iter()
+            .find(|b| b.bestandsnaam == bestandsnaam)
     }
 }
 
@@ -67,10 +71,17 @@ pub fn is_geldige_bestandsnaam(name: &str) -> bool {
 pub fn regel_kolom(text: &[u8], pos: usize) -> (u32, u32) {
     let pos = pos.min(text.len());
     let before = &text[..pos];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     // Count characters, not bytes: UTF-8 continuation bytes do not start a character.
-    let col = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+    let col = before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count()
+        + 1;
     (clamp_u32(line), clamp_u32(col))
 }
 
@@ -104,7 +115,11 @@ impl Ctx<'_> {
 }
 
 fn one_fout(bytes: &[u8], pos: usize, text: impl Into<String>) -> Vec<Melding> {
-    let mut ctx = Ctx { bytes, base: 0, meldingen: Vec::new() };
+    let mut ctx = Ctx {
+        bytes,
+        base: 0,
+        meldingen: Vec::new(),
+    };
     ctx.fout(pos, text);
     ctx.meldingen
 }
@@ -156,7 +171,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
             "het bestand is UTF-16 gecodeerd; lever manifest.xml aan in UTF-8",
         ));
     }
-    let base = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let base = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
     let text = match std::str::from_utf8(&bytes[base..]) {
         Ok(t) => t,
         Err(e) => {
@@ -171,7 +190,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
         return Err(one_fout(bytes, 0, "het bestand is leeg"));
     }
 
-    let mut ctx = Ctx { bytes, base, meldingen: Vec::new() };
+    let mut ctx = Ctx {
+        bytes,
+        base,
+        meldingen: Vec::new(),
+    };
     let mut reader = NsReader::from_str(text);
     reader.config_mut().enable_all_checks(true);
     reader.config_mut().trim_text(false);
@@ -217,7 +240,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                 }
             }
             Event::DocType(_) => {
-                ctx.fout(pos, "een DOCTYPE-declaratie is niet toegestaan; verwijder deze");
+                ctx.fout(
+                    pos,
+                    "een DOCTYPE-declaratie is niet toegestaan; verwijder deze",
+                );
                 return Err(ctx.meldingen);
             }
             Event::PI(_) | Event::Comment(_) => {}
@@ -239,7 +265,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                             );
                             return Err(ctx.meldingen);
                         }
-                        state = if is_empty { State::Epilog } else { State::Manifest };
+                        state = if is_empty {
+                            State::Epilog
+                        } else {
+                            State::Manifest
+                        };
                     }
                     State::Manifest => {
                         if in_lvbb && local == "bestand" {
@@ -266,7 +296,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                         }
                     }
                     State::Bestand(n) => {
-                        let verwacht = if n == 0 { "bestandsnaam" } else { "contentType" };
+                        let verwacht = if n == 0 {
+                            "bestandsnaam"
+                        } else {
+                            "contentType"
+                        };
                         if n < 2 && in_lvbb && local == verwacht {
                             in_naam = n == 0;
                             waarde.clear();
@@ -310,7 +344,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                             format!(
                                 "element {} is niet toegestaan in {}; alleen tekst",
                                 describe(e, ns.as_deref()),
-                                if in_naam { "bestandsnaam" } else { "contentType" }
+                                if in_naam {
+                                    "bestandsnaam"
+                                } else {
+                                    "contentType"
+                                }
                             ),
                         );
                         if !is_empty {
@@ -338,11 +376,14 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                                 bestand_pos,
                                 format!(
                                     "element bestand mist {}",
-                                    if n == 0 { "bestandsnaam en contentType" } else { "contentType" }
+                                    if n == 0 {
+                                        "bestandsnaam en contentType"
+                                    } else {
+                                        "contentType"
+                                    }
                                 ),
                             );
-                        } else if let (Some((n, _)), Some(c)) = (naam.take(), content_type.take())
-                        {
+                        } else if let (Some((n, _)), Some(c)) = (naam.take(), content_type.take()) {
                             let (regel, _) = regel_kolom(bytes, base + bestand_pos);
                             manifest.bestanden.push(ManifestBestand {
                                 bestandsnaam: n,
@@ -355,7 +396,14 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
                 }
                 State::Waarde => {
                     let w = std::mem::take(&mut waarde);
-                    finish_waarde(&mut ctx, in_naam, &w, waarde_pos, &mut naam, &mut content_type);
+                    finish_waarde(
+                        &mut ctx,
+                        in_naam,
+                        &w,
+                        waarde_pos,
+                        &mut naam,
+                        &mut content_type,
+                    );
                     state = State::Bestand(if in_naam { 1 } else { 2 });
                 }
                 State::Onbekend(1, t) => state = t.state(),
@@ -419,7 +467,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
     }
     if state != State::Epilog {
         // quick-xml normally reports unclosed elements; be defensive.
-        ctx.fout(text.len(), "het bestand eindigt voordat het root-element is gesloten");
+        ctx.fout(
+            text.len(),
+            "het bestand eindigt voordat het root-element is gesloten",
+        );
         return Err(ctx.meldingen);
     }
     let aantal = manifest.bestanden.len();
@@ -431,7 +482,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, Vec<Melding>> {
             ),
         );
     }
-    if ctx.meldingen.is_empty() { Ok(manifest) } else { Err(ctx.meldingen) }
+    if ctx.meldingen.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(ctx.meldingen)
+    }
 }
 
 fn finish_waarde(
@@ -547,7 +602,10 @@ mod tests {
     #[test]
     fn wrong_namespace() {
         let xml = GOED.replace("2017/lvbb", "2018/lvbb");
-        assert_eq!(codes(parse_manifest(xml.as_bytes())), vec![("LVBB1008".into(), Some(2))]);
+        assert_eq!(
+            codes(parse_manifest(xml.as_bytes())),
+            vec![("LVBB1008".into(), Some(2))]
+        );
     }
 
     #[test]
@@ -556,12 +614,18 @@ mod tests {
             "<manifest xmlns=\"http://www.overheid.nl/2017/lvbb\">",
             "<manifest xmlns:lvbb=\"http://www.overheid.nl/2017/lvbb\">",
         );
-        assert_eq!(codes(parse_manifest(xml.as_bytes())), vec![("LVBB1008".into(), Some(2))]);
+        assert_eq!(
+            codes(parse_manifest(xml.as_bytes())),
+            vec![("LVBB1008".into(), Some(2))]
+        );
     }
 
     #[test]
     fn not_well_formed_has_position() {
-        let xml = GOED.replace("</contentType>\n   </bestand>\n   <bestand>", "</contentType>\n   </bestandX>\n   <bestand>");
+        let xml = GOED.replace(
+            "</contentType>\n   </bestand>\n   <bestand>",
+            "</contentType>\n   </bestandX>\n   <bestand>",
+        );
         let c = codes(parse_manifest(xml.as_bytes()));
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].0, "LVBB1008");
@@ -582,10 +646,16 @@ mod tests {
     #[test]
     fn missing_content_type_and_bad_name() {
         let xml = GOED
-            .replace("      <contentType>application/xml</contentType>\n   </bestand>\n   <bestand>", "   </bestand>\n   <bestand>")
+            .replace(
+                "      <contentType>application/xml</contentType>\n   </bestand>\n   <bestand>",
+                "   </bestand>\n   <bestand>",
+            )
             .replace(" opdracht.xml ", "mijn bestand.xml");
         let c = codes(parse_manifest(xml.as_bytes()));
-        assert_eq!(c, vec![("LVBB1008".into(), Some(3)), ("LVBB1008".into(), Some(7))]);
+        assert_eq!(
+            c,
+            vec![("LVBB1008".into(), Some(3)), ("LVBB1008".into(), Some(7))]
+        );
     }
 
     #[test]
@@ -606,7 +676,10 @@ mod tests {
 
     #[test]
     fn entities_are_resolved() {
-        let xml = GOED.replace("application/xml</contentType>\n   </bestand>\n   <bestand>", "application/x&#109;l&amp;</contentType>\n   </bestand>\n   <bestand>");
+        let xml = GOED.replace(
+            "application/xml</contentType>\n   </bestand>\n   <bestand>",
+            "application/x&#109;l&amp;</contentType>\n   </bestand>\n   <bestand>",
+        );
         let m = parse_manifest(xml.as_bytes()).unwrap();
         assert_eq!(m.bestanden[0].content_type, "application/xml&");
     }
