@@ -889,3 +889,11 @@ fn directory_symlink_subdir_and_limits() {
         "RB1102",
     );
 }
+
+#[test]
+fn package_is_send_and_sync() {
+    // The HTTP server shares an opened package across threads.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Package>();
+    assert_send_sync::<PackageError>();
+}
