@@ -83,6 +83,8 @@ pub(crate) struct Scan {
     pub damage: Vec<Damage>,
     /// Total file length.
     pub file_len: u64,
+    /// Records with a valid checksum that follow damage (not part of the intact prefix).
+    pub beyond: Vec<LedgerRecord>,
 }
 
 /// Read the whole ledger, calling `each` for every record of the intact prefix.
@@ -106,6 +108,8 @@ pub(crate) fn scan(
     // chain state: last good record (seq, hash), even past damage, to resync
     let mut last: (u64, Hash) = (0, Hash::ZERO);
     let mut intact = true;
+    // after an unreadable line the next record's prev cannot be checked
+    let mut prev_unknown = false;
     loop {
         line.clear();
         let n = r.read_until(b'\n', &mut line).map_err(StoreError::io(path))? as u64;
@@ -118,7 +122,8 @@ pub(crate) fn scan(
         }
         match decode(&line) {
             Ok((rec, h)) => {
-                let chain_ok = rec.seq == last.0 + 1 && rec.prev == last.1;
+                let chain_ok = rec.seq == last.0 + 1 && (prev_unknown || rec.prev == last.1);
+                prev_unknown = false;
                 if !chain_ok {
                     out.damage.push(Damage {
                         offset,
@@ -131,18 +136,24 @@ pub(crate) fn scan(
                         ),
                     });
                     intact = false;
+                    last = (rec.seq, h);
+                    out.beyond.push(rec);
                 } else if intact {
                     each(&rec, h)?;
                     out.slots.push(Slot { offset, len: n, hash: h });
                     out.valid_len = offset + n;
+                    last = (rec.seq, h);
+                } else {
+                    last = (rec.seq, h);
+                    out.beyond.push(rec);
                 }
-                last = (rec.seq, h);
             }
             Err(message) => {
                 out.damage.push(Damage { offset, after_seq: last.0, seq: None, kind: DamageKind::Checksum, message });
                 intact = false;
                 // resync: assume the damaged line was the next seq
                 last = (last.0 + 1, Hash::ZERO);
+                prev_unknown = true;
             }
         }
         offset += n;

@@ -170,9 +170,10 @@ impl Store {
                             }
                         }
                     }
-                    for d in dirs {
-                        sync_dir(&d)?;
+                    for d in &dirs {
+                        sync_dir(d)?;
                     }
+                    remove_empty_fanout(&dir, &dirs)?;
                 }
                 fs::remove_file(&intent_path).map_err(StoreError::io(&intent_path))?;
                 sync_dir(&dir)?;
@@ -490,9 +491,10 @@ impl Store {
                 }
             }
         }
-        for d in dirs {
-            ok &= sync_dir(&d).is_ok();
+        for d in &dirs {
+            ok &= sync_dir(d).is_ok();
         }
+        ok &= remove_empty_fanout(&self.dir, &dirs).is_ok();
         if ok {
             ok = remove_file_if_exists(&self.intent_path()).is_ok();
         }
@@ -520,6 +522,26 @@ impl Store {
             }
         }
     }
+}
+
+/// Remove fan-out dirs (`blobs/xx`) left empty by a rollback, so the directory tree is
+/// exactly as before the failed commit.
+fn remove_empty_fanout(dir: &Path, dirs: &BTreeSet<PathBuf>) -> Result<(), StoreError> {
+    let mut any = false;
+    for d in dirs {
+        let empty = fs::read_dir(d).map_err(StoreError::io(d))?.next().is_none();
+        if empty {
+            match fs::remove_dir(d) {
+                Ok(()) => any = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(d)(e)),
+            }
+        }
+    }
+    if any {
+        sync_dir(&dir.join("blobs"))?;
+    }
+    Ok(())
 }
 
 pub(crate) fn blob_path_in(dir: &Path, h: &Hash) -> PathBuf {

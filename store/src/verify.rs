@@ -103,7 +103,12 @@ impl Store {
             }
             expected.apply(r, h)
         })?;
-        rep.records = n_ok + scan.damage.len() as u64;
+        for r in &scan.beyond {
+            for x in r.rec.referenced_hashes() {
+                refs.entry(x).or_insert(r.seq);
+            }
+        }
+        rep.records = n_ok + scan.beyond.len() as u64 + scan.damage.iter().filter(|d| d.kind == DamageKind::Checksum).count() as u64;
         for d in &scan.damage {
             let kind = match d.kind {
                 DamageKind::Checksum => ProblemKind::LedgerChecksum,
