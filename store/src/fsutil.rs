@@ -25,7 +25,9 @@ pub(crate) fn create_dir_durable(dir: &Path) -> Result<(), StoreError> {
 
 /// Write `bytes` to `path` atomically: `<path>.tmp`, fsync, rename, fsync dir.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = path.with_extension("tmp");
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
     {
         let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
         f.write_all(bytes).map_err(StoreError::io(&tmp))?;

@@ -286,7 +286,6 @@ fn compare_indexes(want: &MemIndex, got: &dyn Index) -> Result<Vec<(Option<u64>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::IndexBackend;
     use crate::model::{Effects, NewRecord, WorkEntry};
 
     fn commit(s: &Store, id: &str, work: &str) {

@@ -632,3 +632,36 @@ fn serde_shapes() {
     let back: LedgerRecord = serde_json::from_value(v).unwrap();
     assert_eq!(back, lr);
 }
+
+#[test]
+fn failed_reader_leaves_nothing_behind() {
+    struct Failing(usize);
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 == 0 {
+                return Err(std::io::Error::other("network gone"));
+            }
+            self.0 -= 1;
+            buf[0] = b'x';
+            Ok(1)
+        }
+    }
+    let d = tmp();
+    let s = Store::open(d.path()).unwrap();
+    deliver(&s, "oin", "l1", b"p1", Effects::default()).unwrap();
+    let fp = fingerprint(d.path());
+    let mut t = s.begin().unwrap();
+    assert!(matches!(t.put_blob_reader(&mut Failing(100)), Err(StoreError::Io { .. })));
+    assert!(t.staged().is_empty());
+    drop(t);
+    assert_eq!(fingerprint(d.path()), fp);
+    assert_clean(&s);
+}
+
+#[test]
+fn store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+    assert_send_sync::<StoreError>();
+    let _: &dyn Index = Store::open(tmp().path()).unwrap().index();
+}
