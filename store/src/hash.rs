@@ -44,7 +44,7 @@ impl fmt::Debug for Hash {
     }
 }
 
-/// Error parsing a [`Hash`] from text.
+/// Error parsing a [`Hash`](struct@Hash) from text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid hash {input:?}: expected 64 hex digits")]
 pub struct ParseHashError {
