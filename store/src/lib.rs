@@ -38,20 +38,29 @@
 //! ## Commit protocol ([`Txn::commit`])
 //!
 //! [`Store::begin`] takes the in-process writer mutex (the file lock is already held by the
-//! `Store`). `put_blob*` write each new blob to `staging/<txn>/`, fsynced. Then `commit`:
+//! `Store`). `put_blob*` write each new blob to `staging/<txn>/` (not yet fsynced). Then
+//! `commit` (one record) or `commit_many` (a group commit of several records):
 //!
 //! 1. refuse if the store is refusing writes (damaged ledger, earlier failure);
 //! 2. bring the index up to date with the ledger, then re-check (aanleveraar, idLevering)
-//!    uniqueness → [`StoreError::DuplicateLevering`];
-//! 3. check every hash the record names is staged or already stored → [`StoreError::MissingBlob`];
-//!    staged blobs the record does not name are discarded with the staging dir;
-//! 4. build the [`LedgerRecord`] (seq = last + 1, prev = last record hash) and its line;
-//! 5. if the commit adds blobs that do not exist yet: write `commit.intent` listing them
+//!    uniqueness → [`StoreError::DuplicateLevering`] (and within a group → `InvalidRecord`);
+//! 3. check every hash the records name is staged or already stored → [`StoreError::MissingBlob`];
+//!    staged blobs no record names are discarded with the staging dir;
+//! 4. build the [`LedgerRecord`]s (consecutive seqs, each `prev` the hash of the one before);
+//! 5. if the commit adds blobs that do not exist yet: one filesystem sync (`syncfs`) makes the
+//!    staged data durable, then `commit.intent` lists them with the last seq and record hash
 //!    (tmp file, fsync, rename, fsync dir);
-//! 6. rename each staged blob into `blobs/`, then fsync every touched `blobs/xx/` dir;
-//! 7. append the record line to `ledger` and fsync it — **this is the commit point**;
-//! 8. remove `commit.intent`, apply the record to the index (a failure here is only logged: the
-//!    delivery is durable and the index catches up on the next commit or open), remove staging.
+//! 6. rename each staged blob into `blobs/`, then one filesystem sync makes the renames and
+//!    new fan-out directories durable;
+//! 7. append the record lines to `ledger` and fsync it — **this is the commit point**;
+//! 8. remove `commit.intent`, apply the records to the index (a failure here is only logged:
+//!    the deliveries are durable and the index catches up on the next commit or open), remove
+//!    staging.
+//!
+//! A group costs the same handful of syncs as a single delivery, which is what makes ingesting
+//! many small deliveries fast. If a crash tears a group's append, its complete leading records
+//! are committed deliveries and recovery removes the blobs only the lost records named: every
+//! delivery is still whole or absent.
 //!
 //! Failure before step 7 rolls back in-process (removes the blobs of step 6 and the intent);
 //! if that rollback or the fsync of step 7 fails, the store refuses further writes until it

@@ -596,7 +596,7 @@ impl<'s> Txn<'s> {
         {
             let mut f = File::create(&path).map_err(StoreError::io(&path))?;
             f.write_all(bytes).map_err(StoreError::io(&path))?;
-            f.sync_all().map_err(StoreError::io(&path))?;
+            // No fsync here: commit makes every staged blob durable with one filesystem sync.
         }
         self.staged.insert(h, Staged { path });
         Ok(h)
@@ -610,7 +610,7 @@ impl<'s> Txn<'s> {
         let tmp = self.ensure_staging()?.join(name);
         let (h, n) = {
             let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
-            let res = fsutil::hash_reader(r, &mut f).and_then(|hn| f.sync_all().map(|_| hn));
+            let res = fsutil::hash_reader(r, &mut f);
             match res {
                 Ok(hn) => hn,
                 Err(e) => {
@@ -630,56 +630,97 @@ impl<'s> Txn<'s> {
     }
 
     /// Commit the delivery: see the commit protocol in the crate docs.
-    pub fn commit(mut self, rec: NewRecord) -> Result<LedgerRecord, StoreError> {
+    pub fn commit(self, rec: NewRecord) -> Result<LedgerRecord, StoreError> {
+        let mut v = self.commit_many(vec![rec])?;
+        Ok(v.remove(0))
+    }
+
+    /// Commit several deliveries with one durable sync (group commit). Each record gets its own
+    /// sequence number; after a crash every delivery of the group is either complete or absent
+    /// (a torn group leaves its first records complete and removes the blobs only the rest
+    /// named). Records must have distinct (aanleveraar, idLevering).
+    pub fn commit_many(mut self, recs: Vec<NewRecord>) -> Result<Vec<LedgerRecord>, StoreError> {
         let store = self.store;
         store.check_writable()?;
-        if rec.aanleveraar.is_empty() || rec.id_levering.is_empty() {
-            return Err(StoreError::InvalidRecord("aanleveraar and id_levering must not be empty".into()));
+        if recs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = HashSet::new();
+        for rec in &recs {
+            if rec.aanleveraar.is_empty() || rec.id_levering.is_empty() {
+                return Err(StoreError::InvalidRecord("aanleveraar and id_levering must not be empty".into()));
+            }
+            if !keys.insert((rec.aanleveraar.as_str(), rec.id_levering.as_str())) {
+                return Err(StoreError::InvalidRecord(format!(
+                    "({}, {}) occurs twice in one group commit",
+                    rec.aanleveraar, rec.id_levering
+                )));
+            }
         }
 
         // 2. uniqueness, against an up-to-date index
         store.catch_up_index()?;
-        if let Some(seq) = store.index().delivery_by_levering(&rec.aanleveraar, &rec.id_levering)? {
-            let earlier = store.record(seq)?.ok_or_else(|| StoreError::Index {
-                message: format!("index names seq {seq} which the ledger lacks"),
-            })?;
-            return Err(StoreError::DuplicateLevering {
-                aanleveraar: rec.aanleveraar,
-                id_levering: rec.id_levering,
-                seq,
-                package_hash: earlier.rec.package_hash,
-            });
+        for rec in &recs {
+            if let Some(seq) = store.index().delivery_by_levering(&rec.aanleveraar, &rec.id_levering)? {
+                let earlier = store.record(seq)?.ok_or_else(|| StoreError::Index {
+                    message: format!("index names seq {seq} which the ledger lacks"),
+                })?;
+                return Err(StoreError::DuplicateLevering {
+                    aanleveraar: rec.aanleveraar.clone(),
+                    id_levering: rec.id_levering.clone(),
+                    seq,
+                    package_hash: earlier.rec.package_hash,
+                });
+            }
         }
 
         // 3. references
         let mut moves: Vec<(Hash, PathBuf)> = Vec::new();
-        for h in rec.referenced_hashes() {
-            if let Some(st) = self.staged.get(&h) {
-                moves.push((h, st.path.clone()));
-            } else if !store.has_blob(&h) {
-                return Err(StoreError::MissingBlob { hash: h });
+        let mut moved = HashSet::new();
+        for rec in &recs {
+            for h in rec.referenced_hashes() {
+                if let Some(st) = self.staged.get(&h) {
+                    if moved.insert(h) {
+                        moves.push((h, st.path.clone()));
+                    }
+                } else if !store.has_blob(&h) {
+                    return Err(StoreError::MissingBlob { hash: h });
+                }
             }
         }
         let new_blobs: Vec<Hash> = moves.iter().map(|(h, _)| *h).filter(|h| !store.has_blob(h)).collect();
 
-        // 4. the record
+        // 4. the records
         let (last_seq, last_hash, old_len) = {
             let st = store.ledger_read();
             let (s, h) = st.last();
             (s, h, st.len)
         };
-        let lrec = LedgerRecord { seq: last_seq + 1, prev: last_hash, rec };
-        let (line, rh) = ledger::encode(&lrec)?;
+        let mut lrecs = Vec::with_capacity(recs.len());
+        let mut lines: Vec<u8> = Vec::new();
+        let mut slots = Vec::with_capacity(recs.len());
+        let (mut seq, mut prev, mut offset) = (last_seq, last_hash, old_len);
+        for rec in recs {
+            seq += 1;
+            let lrec = LedgerRecord { seq, prev, rec };
+            let (line, rh) = ledger::encode(&lrec)?;
+            slots.push(Slot { offset, len: line.len() as u64, hash: rh });
+            offset += line.len() as u64;
+            lines.extend_from_slice(&line);
+            prev = rh;
+            lrecs.push(lrec);
+        }
 
-        // 5. intent
+        // 5. staged data durable (one filesystem sync), then the intent
         if !new_blobs.is_empty() {
-            let intent = Intent { seq: lrec.seq, record_hash: rh, new_blobs: new_blobs.clone() };
+            fsutil::sync_filesystem(&self.staging)?;
+            let intent = Intent { seq, record_hash: prev, new_blobs: new_blobs.clone() };
             let bytes = serde_json::to_vec(&intent).map_err(StoreError::serde("commit intent"))?;
             write_atomic(&store.intent_path(), &bytes)?;
         }
         self.fail("after-intent")?;
 
-        // 6. move blobs into place
+        // 6. move blobs into place (made durable by one filesystem sync)
         if let Err(e) = self.move_blobs(&moves) {
             store.rollback_new_blobs(&new_blobs);
             return Err(e);
@@ -692,7 +733,7 @@ impl<'s> Txn<'s> {
             let Some(file) = self.guard.as_mut().and_then(|g| g.ledger.as_mut()) else {
                 return Err(StoreError::ReadOnly);
             };
-            if let Err(e) = file.write_all(&line) {
+            if let Err(e) = file.write_all(&lines) {
                 let undo = file.set_len(old_len).and_then(|_| file.sync_all());
                 if undo.is_err() {
                     store.refuse_writes("failed ledger append could not be undone; reopen the store".into());
@@ -712,19 +753,22 @@ impl<'s> Txn<'s> {
         // 8. publish in memory, clean up, index
         {
             let mut st = store.ledger_write();
-            st.slots.push(Slot { offset: old_len, len: line.len() as u64, hash: rh });
-            st.len = old_len + line.len() as u64;
+            st.slots.extend(slots.iter().cloned());
+            st.len = offset;
         }
         if !new_blobs.is_empty()
             && let Err(e) = remove_file_if_exists(&store.intent_path())
         {
             warn!(error = %e, "could not remove commit.intent (harmless: recovery removes it)");
         }
-        if let Err(e) = store.index.apply(&lrec, rh) {
-            warn!(seq = lrec.seq, error = %e, "index update failed; it will catch up");
+        for (lrec, slot) in lrecs.iter().zip(&slots) {
+            if let Err(e) = store.index.apply(lrec, slot.hash) {
+                warn!(seq = lrec.seq, error = %e, "index update failed; it will catch up");
+                break;
+            }
+            debug!(seq = lrec.seq, hash = %slot.hash, "committed");
         }
-        debug!(seq = lrec.seq, hash = %rh, "committed");
-        Ok(lrec)
+        Ok(lrecs)
     }
 
     fn fail(&mut self, name: &str) -> Result<(), StoreError> {
@@ -736,21 +780,20 @@ impl<'s> Txn<'s> {
     }
 
     fn move_blobs(&self, moves: &[(Hash, PathBuf)]) -> Result<(), StoreError> {
-        let mut dirs = BTreeSet::new();
+        if moves.is_empty() {
+            return Ok(());
+        }
         for (h, src) in moves {
             let dst = self.store.blob_path(h);
-            if let Some(parent) = dst.parent() {
-                if !parent.is_dir() {
-                    create_dir_durable(parent)?;
-                }
-                dirs.insert(parent.to_path_buf());
+            if let Some(parent) = dst.parent()
+                && !parent.is_dir()
+            {
+                fs::create_dir_all(parent).map_err(StoreError::io(parent))?;
             }
             fs::rename(src, &dst).map_err(StoreError::io(&dst))?;
         }
-        for d in dirs {
-            sync_dir(&d)?;
-        }
-        Ok(())
+        // New fan-out directories, their entries and the renames: durable in one sync.
+        fsutil::sync_filesystem(&self.store.blobs_dir())
     }
 }
 

@@ -665,3 +665,58 @@ fn store_is_send_and_sync() {
     assert_send_sync::<StoreError>();
     let _: &dyn Index = Store::open(tmp().path()).unwrap().index();
 }
+
+/// Stage one delivery (package, file, report) into `t` and return its record.
+fn staged_rec(t: &mut Txn<'_>, id: &str) -> NewRecord {
+    let pkg = t.put_blob(format!("pkg {id}").as_bytes()).unwrap();
+    let f = t.put_blob(format!("file {id}").as_bytes()).unwrap();
+    let mut r = rec("oin", id, pkg);
+    r.files = vec![FileRef { name: "besluit.xml".into(), hash: f, size: 5, content_type: None }];
+    r
+}
+
+#[test]
+fn group_commit_gives_consecutive_seqs_and_refuses_duplicates_in_the_group() {
+    let d = tmp();
+    let s = Store::open(d.path()).unwrap();
+    let mut t = s.begin().unwrap();
+    let recs: Vec<NewRecord> = ["g1", "g2", "g3"].iter().map(|id| staged_rec(&mut t, id)).collect();
+    let out = t.commit_many(recs).unwrap();
+    assert_eq!(out.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(out[1].prev, s.record_hash(1).unwrap());
+    for id in ["g1", "g2", "g3"] {
+        assert!(s.index().delivery_by_levering("oin", id).unwrap().is_some());
+    }
+    assert_clean(&s);
+
+    let mut t = s.begin().unwrap();
+    let a = staged_rec(&mut t, "g4");
+    let b = staged_rec(&mut t, "g4");
+    assert!(matches!(t.commit_many(vec![a, b]), Err(StoreError::InvalidRecord(_))));
+    assert_eq!(s.last_seq(), 3);
+    assert_clean(&s);
+}
+
+#[test]
+fn a_torn_group_keeps_its_complete_records_and_drops_the_rest() {
+    // The group's lines were written but the crash persisted only the first one and half of
+    // the second: delivery 1 is complete, 2 and 3 are absent with none of their blobs left.
+    let d = tmp();
+    let s = Store::open(d.path()).unwrap();
+    let mut t = s.begin().unwrap();
+    let recs: Vec<NewRecord> = ["t1", "t2", "t3"].iter().map(|id| staged_rec(&mut t, id)).collect();
+    s.set_failpoint(Some("after-ledger-write"));
+    assert!(matches!(t.commit_many(recs), Err(StoreError::Failpoint(_))));
+    drop(s);
+    let ledger = d.path().join("ledger");
+    let bytes = fs::read(&ledger).unwrap();
+    let first_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    fs::write(&ledger, &bytes[..first_end + 40]).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(s.records().unwrap().len(), 1);
+    assert!(s.index().delivery_by_levering("oin", "t1").unwrap().is_some());
+    assert!(s.index().delivery_by_levering("oin", "t2").unwrap().is_none());
+    assert!(!s.has_blob(&Hash::of(b"file t2")) && !s.has_blob(&Hash::of(b"pkg t3")));
+    assert!(s.has_blob(&Hash::of(b"file t1")));
+    assert_clean(&s);
+}
