@@ -13,6 +13,8 @@ use quick_xml::reader::NsReader;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 /// Nesting depth beyond which a document is refused.
 pub const MAX_DEPTH: usize = 512;
@@ -64,23 +66,61 @@ pub enum NodeKind {
     ProcessingInstruction,
 }
 
+/// The interned name of an element: namespace, local name and qualified name together. Two
+/// elements have the same `NameId` exactly when they have the same namespace and the same
+/// qualified name (prefix included). Non-elements have `NameId::NONE`'s index 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameId(u32);
+
+impl NameId {
+    /// Index into a table of [`Document::name_id_count`] entries.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+// Node::tag layout: bits 0..28 name id, bit 28 "has children" (the first child is then always
+// the next node in the arena, because nodes are stored in document order), bits 29..32 kind.
+const NAME_BITS: u32 = 28;
+const NAME_MASK: u32 = (1 << NAME_BITS) - 1;
+const HAS_CHILD: u32 = 1 << NAME_BITS;
+const KIND_SHIFT: u32 = 29;
+const MAX_NAMES: usize = NAME_MASK as usize;
+
 #[derive(Debug, Clone)]
 struct Node {
-    kind: NodeKind,
-    /// Interned namespace URI (0 = no namespace).
-    ns: u32,
-    /// Interned local name (elements only).
-    name: u32,
-    /// Interned qualified name as written (with prefix), for byte-faithful output.
-    qname: u32,
+    tag: u32,
     parent: u32,
-    first_child: u32,
     next_sibling: u32,
     start: u32,
     end: u32,
     attr_start: u32,
     attr_len: u32,
 }
+
+const _: () = assert!(std::mem::size_of::<Node>() <= 32);
+
+const KINDS: [NodeKind; 5] =
+    [NodeKind::Element, NodeKind::Text, NodeKind::CData, NodeKind::Comment, NodeKind::ProcessingInstruction];
+
+impl Node {
+    #[inline]
+    fn kind(&self) -> NodeKind {
+        KINDS[(self.tag >> KIND_SHIFT) as usize]
+    }
+    #[inline]
+    fn name_ix(&self) -> usize {
+        (self.tag & NAME_MASK) as usize
+    }
+    #[inline]
+    fn first_child(&self, id: u32) -> u32 {
+        if self.tag & HAS_CHILD != 0 { id + 1 } else { NodeId::NONE }
+    }
+}
+
+/// Set on `Attr::name` when the value lives in `Document::attr_values` (it was changed by
+/// unescaping or normalisation); otherwise the value is a span of the source.
+const OWNED_VALUE: u32 = 1 << 31;
 
 #[derive(Debug, Clone)]
 struct Attr {
@@ -97,8 +137,10 @@ pub struct Document {
     attrs: Vec<Attr>,
     attr_values: String,
     strings: Vec<Box<str>>,
+    /// Per name id: (namespace, local name, qualified name) as string ids. Entry 0 is ("", "", "").
+    names: Vec<[u32; 3]>,
     root: Option<NodeId>,
-    line_starts: Vec<u32>,
+    line_starts: OnceLock<Vec<u32>>,
 }
 
 impl fmt::Debug for Document {
@@ -110,17 +152,70 @@ impl fmt::Debug for Document {
     }
 }
 
+/// FxHash (the rustc hasher): fast for the short keys of a name table, not DoS resistant, which
+/// is fine for the bounded tables of one document.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut b = bytes;
+        while b.len() >= 8 {
+            self.add(u64::from_le_bytes(b[..8].try_into().unwrap()));
+            b = &b[8..];
+        }
+        if b.len() >= 4 {
+            self.add(u32::from_le_bytes(b[..4].try_into().unwrap()) as u64);
+            b = &b[4..];
+        }
+        for &x in b {
+            self.add(x as u64);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: FxMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
 }
 
 impl Interner {
     fn new() -> Self {
-        let mut i = Interner { map: HashMap::new(), strings: Vec::new() };
+        let mut i = Interner { map: FxMap::default(), strings: Vec::new() };
         i.intern("");
         i
     }
+    #[inline]
     fn intern(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.map.get(s) {
             return id;
@@ -132,24 +227,47 @@ impl Interner {
     }
 }
 
+/// Element names: one lookup per element, keyed by namespace id and qualified name.
+struct NameTable {
+    /// Indexed by the namespace's string id: qualified name -> name id.
+    by_ns: Vec<FxMap<Box<str>, u32>>,
+    names: Vec<[u32; 3]>,
+}
+
+impl NameTable {
+    fn new() -> Self {
+        NameTable { by_ns: Vec::new(), names: vec![[0, 0, 0]] }
+    }
+    #[inline]
+    fn get(&mut self, interner: &mut Interner, ns: u32, qname: &str, local: &str) -> Option<u32> {
+        let i = ns as usize;
+        if i >= self.by_ns.len() {
+            self.by_ns.resize_with(i + 1, FxMap::default);
+        }
+        if let Some(&id) = self.by_ns[i].get(qname) {
+            return Some(id);
+        }
+        if self.names.len() >= MAX_NAMES {
+            return None;
+        }
+        let id = self.names.len() as u32;
+        self.names.push([ns, interner.intern(local), interner.intern(qname)]);
+        self.by_ns[i].insert(qname.into(), id);
+        Some(id)
+    }
+}
+
 fn line_starts(src: &str) -> Vec<u32> {
     let mut v = Vec::with_capacity(src.len() / 40 + 1);
     v.push(0);
-    for (i, b) in src.bytes().enumerate() {
-        if b == b'\n' {
-            v.push(i as u32 + 1);
-        }
-    }
+    v.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
     v
 }
 
 /// Line (1-based) and column (1-based, in characters) of a byte offset in `src`.
 pub fn line_col(src: &str, line_starts: &[u32], offset: usize) -> (u32, u32) {
     let offset = offset.min(src.len());
-    let line = match line_starts.binary_search(&(offset as u32)) {
-        Ok(i) => i,
-        Err(i) => i - 1,
-    };
+    let line = line_index(line_starts, offset);
     let start = line_starts[line] as usize;
     let mut end = offset;
     while end > start && !src.is_char_boundary(end) {
@@ -157,6 +275,13 @@ pub fn line_col(src: &str, line_starts: &[u32], offset: usize) -> (u32, u32) {
     }
     let col = src[start..end].chars().count() + 1;
     (line as u32 + 1, col as u32)
+}
+
+fn line_index(line_starts: &[u32], offset: usize) -> usize {
+    match line_starts.binary_search(&(offset as u32)) {
+        Ok(i) => i,
+        Err(i) => i - 1,
+    }
 }
 
 impl Document {
@@ -195,23 +320,27 @@ impl Document {
                 column: 1,
             });
         }
-        let starts = line_starts(&src);
         let built = build(&src);
         match built {
-            Ok((nodes, attrs, attr_values, strings, root)) => Ok(Document {
+            Ok(b) => Ok(Document {
                 src,
-                nodes,
-                attrs,
-                attr_values,
-                strings,
-                root,
-                line_starts: starts,
+                nodes: b.nodes,
+                attrs: b.attrs,
+                attr_values: b.attr_values,
+                strings: b.strings,
+                names: b.names,
+                root: b.root,
+                line_starts: OnceLock::new(),
             }),
             Err((kind, message, offset)) => {
-                let (line, column) = line_col(&src, &starts, offset);
+                let (line, column) = line_col(&src, &line_starts(&src), offset);
                 Err(XmlError { kind, message, offset, line, column })
             }
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| line_starts(&self.src))
     }
 
     /// The document element.
@@ -227,41 +356,67 @@ impl Document {
         self.nodes.len()
     }
 
+    #[inline]
     fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
 
+    #[inline]
     fn string(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
 
+    #[inline]
+    fn name_of(&self, n: &Node) -> [u32; 3] {
+        self.names[n.name_ix()]
+    }
+
     pub fn kind(&self, id: NodeId) -> NodeKind {
-        self.node(id).kind
+        self.node(id).kind()
     }
 
     pub fn is_element(&self, id: NodeId) -> bool {
-        self.node(id).kind == NodeKind::Element
+        self.node(id).kind() == NodeKind::Element
     }
 
     /// Local name of an element ("" for other nodes).
     pub fn name(&self, id: NodeId) -> &str {
-        self.string(self.node(id).name)
+        self.string(self.name_of(self.node(id))[1])
     }
 
     /// Qualified name as written in the source (with its prefix).
     pub fn qname(&self, id: NodeId) -> &str {
-        self.string(self.node(id).qname)
+        self.string(self.name_of(self.node(id))[2])
     }
 
     /// Namespace URI of an element ("" when none).
     pub fn ns(&self, id: NodeId) -> &str {
-        self.string(self.node(id).ns)
+        self.string(self.name_of(self.node(id))[0])
+    }
+
+    /// The interned name of an element (index 0 for other nodes): equal ids mean equal
+    /// namespace and qualified name, so per-name work can be cached in a table of
+    /// [`Document::name_id_count`] entries.
+    pub fn name_id(&self, id: NodeId) -> NameId {
+        NameId(self.node(id).name_ix() as u32)
+    }
+
+    /// Number of distinct name ids (including 0, the name of non-elements).
+    pub fn name_id_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Namespace and local name of a name id.
+    pub fn name_parts(&self, name: NameId) -> (&str, &str) {
+        let [ns, local, _] = self.names[name.index()];
+        (self.string(ns), self.string(local))
     }
 
     /// True if the element has this namespace and local name.
     pub fn is(&self, id: NodeId, ns: &str, name: &str) -> bool {
         let n = self.node(id);
-        n.kind == NodeKind::Element && self.string(n.name) == name && self.string(n.ns) == ns
+        let [nns, nname, _] = self.name_of(n);
+        n.kind() == NodeKind::Element && self.string(nname) == name && self.string(nns) == ns
     }
 
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
@@ -271,7 +426,7 @@ impl Document {
 
     /// All child nodes (elements, text, comments, ...).
     pub fn children(&self, id: NodeId) -> Children<'_> {
-        Children { doc: self, next: self.node(id).first_child }
+        Children { doc: self, next: self.node(id).first_child(id.0) }
     }
 
     /// Child elements only.
@@ -304,11 +459,9 @@ impl Document {
         let n = self.node(id);
         let range = n.attr_start as usize..(n.attr_start + n.attr_len) as usize;
         self.attrs[range].iter().map(move |a| {
-            (
-                self.string(a.ns),
-                self.string(a.name),
-                &self.attr_values[a.value_start as usize..a.value_end as usize],
-            )
+            let (s, e) = (a.value_start as usize, a.value_end as usize);
+            let value = if a.name & OWNED_VALUE != 0 { &self.attr_values[s..e] } else { &self.src[s..e] };
+            (self.string(a.ns), self.string(a.name & !OWNED_VALUE), value)
         })
     }
 
@@ -328,7 +481,7 @@ impl Document {
     pub fn text_of(&self, id: NodeId) -> Cow<'_, str> {
         let n = self.node(id);
         let raw = &self.src[n.start as usize..n.end as usize];
-        match n.kind {
+        match n.kind() {
             NodeKind::Text => quick_xml::escape::unescape(raw).unwrap_or(Cow::Borrowed(raw)),
             NodeKind::CData => Cow::Borrowed(&raw[9..raw.len() - 3]),
             _ => Cow::Borrowed(""),
@@ -356,7 +509,14 @@ impl Document {
 
     /// Line and column (1-based) where a node starts.
     pub fn line_col(&self, id: NodeId) -> (u32, u32) {
-        line_col(&self.src, &self.line_starts, self.node(id).start as usize)
+        line_col(&self.src, self.line_starts(), self.node(id).start as usize)
+    }
+
+    /// Line (1-based) where a node starts; the first half of [`Document::line_col`], without
+    /// counting the column.
+    pub fn line(&self, id: NodeId) -> u32 {
+        let offset = (self.node(id).start as usize).min(self.src.len());
+        line_index(self.line_starts(), offset) as u32 + 1
     }
 
     /// Element path like `/AanleveringBesluit/BesluitVersie/BesluitCompact`.
@@ -413,8 +573,8 @@ impl Iterator for Descendants<'_> {
     fn next(&mut self) -> Option<NodeId> {
         let cur = self.next?;
         let n = self.doc.node(cur);
-        self.next = if n.first_child != NodeId::NONE {
-            Some(NodeId(n.first_child))
+        self.next = if n.tag & HAS_CHILD != 0 {
+            Some(NodeId(cur.0 + 1))
         } else {
             let mut c = cur;
             loop {
@@ -425,9 +585,9 @@ impl Iterator for Descendants<'_> {
                 if cn.next_sibling != NodeId::NONE {
                     break Some(NodeId(cn.next_sibling));
                 }
-                match self.doc.parent(c) {
-                    Some(p) => c = p,
-                    None => break None,
+                match cn.parent {
+                    NodeId::NONE => break None,
+                    p => c = NodeId(p),
                 }
             }
         };
@@ -435,8 +595,22 @@ impl Iterator for Descendants<'_> {
     }
 }
 
-type Built = (Vec<Node>, Vec<Attr>, String, Vec<Box<str>>, Option<NodeId>);
+struct Built {
+    nodes: Vec<Node>,
+    attrs: Vec<Attr>,
+    attr_values: String,
+    strings: Vec<Box<str>>,
+    names: Vec<[u32; 3]>,
+    root: Option<NodeId>,
+}
 type BuildError = (XmlErrorKind, String, usize);
+
+/// Offset of `part` in `whole` when `part` is a slice of it.
+#[inline]
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    (p >= w && p + part.len() <= w + whole.len()).then(|| p - w)
+}
 
 fn build(src: &str) -> Result<Built, BuildError> {
     let body = src.strip_prefix('\u{feff}').unwrap_or(src);
@@ -449,23 +623,23 @@ fn build(src: &str) -> Result<Built, BuildError> {
         cfg.expand_empty_elements = false;
         cfg.trim_text(false);
     }
-    let mut nodes: Vec<Node> = Vec::with_capacity(body.len() / 48 + 16);
+    let mut nodes: Vec<Node> = Vec::with_capacity(body.len() / 32 + 16);
     let mut attrs: Vec<Attr> = Vec::new();
     let mut attr_values = String::new();
     let mut interner = Interner::new();
+    let mut names = NameTable::new();
     let mut stack: Vec<u32> = Vec::new();
     // Last child per open element, to append siblings in O(1).
     let mut last_child: Vec<u32> = Vec::new();
     let mut root: Option<NodeId> = None;
-    let mut root_last: u32 = NodeId::NONE;
     let mut seen_root_end = false;
 
     let err = |kind: XmlErrorKind, msg: String, pos: u64| (kind, msg, pos as usize + bom);
 
     loop {
         let before = reader.buffer_position();
-        let (resolved, event) = match reader.read_resolved_event() {
-            Ok((r, e)) => (resolve_to_owned(r), e),
+        let event = match reader.read_event() {
+            Ok(x) => x,
             Err(e) => {
                 let pos = reader.error_position();
                 let kind = match e {
@@ -480,12 +654,8 @@ fn build(src: &str) -> Result<Built, BuildError> {
         let (start, end) = ((before as usize + bom) as u32, (after as usize + bom) as u32);
 
         let new_node = |kind: NodeKind| Node {
-            kind,
-            ns: 0,
-            name: 0,
-            qname: 0,
+            tag: (kind as u32) << KIND_SHIFT,
             parent: stack.last().copied().unwrap_or(NodeId::NONE),
-            first_child: NodeId::NONE,
             next_sibling: NodeId::NONE,
             start,
             end,
@@ -511,10 +681,10 @@ fn build(src: &str) -> Result<Built, BuildError> {
                     ));
                 }
                 let mut n = new_node(NodeKind::Element);
-                n.ns = match &resolved {
-                    Resolved::Bound(ns) => interner.intern(ns),
-                    Resolved::Unbound => 0,
-                    Resolved::Unknown(p) => {
+                let ns = match reader.resolver().resolve_element(e.name()).0 {
+                    ResolveResult::Bound(ns) => interner.intern(ns.into_inner()),
+                    ResolveResult::Unbound => 0,
+                    ResolveResult::Unknown(p) => {
                         return Err(err(
                             XmlErrorKind::Namespace,
                             format!("namespace-prefix '{p}' is niet gedeclareerd"),
@@ -522,10 +692,10 @@ fn build(src: &str) -> Result<Built, BuildError> {
                         ));
                     }
                 };
-                let local = e.local_name().into_inner();
-                n.name = interner.intern(local);
-                let qn = e.name().into_inner();
-                n.qname = interner.intern(qn);
+                let name = names
+                    .get(&mut interner, ns, e.name().into_inner(), e.local_name().into_inner())
+                    .ok_or_else(|| err(XmlErrorKind::Limit, "te veel verschillende elementnamen".into(), before))?;
+                n.tag |= name;
                 n.attr_start = attrs.len() as u32;
                 for a in e.attributes() {
                     let a = a.map_err(|x| {
@@ -535,22 +705,22 @@ fn build(src: &str) -> Result<Built, BuildError> {
                     if key.as_namespace_binding().is_some() {
                         continue;
                     }
-                    let (ans, alocal) = reader.resolver().resolve_attribute(key);
-                    let ans = match ans {
-                        ResolveResult::Bound(ns) => {
-                            interner.intern(ns.into_inner())
-                        }
-                        ResolveResult::Unbound => 0,
-                        ResolveResult::Unknown(p) => {
-                            return Err(err(
-                                XmlErrorKind::Namespace,
-                                format!(
-                                    "namespace-prefix '{}' is niet gedeclareerd",
-                                    p
-                                ),
-                                before,
-                            ));
-                        }
+                    let (ans, aname) = if key.prefix().is_none() {
+                        (0, interner.intern(key.into_inner()))
+                    } else {
+                        let (ans, alocal) = reader.resolver().resolve_attribute(key);
+                        let ans = match ans {
+                            ResolveResult::Bound(ns) => interner.intern(ns.into_inner()),
+                            ResolveResult::Unbound => 0,
+                            ResolveResult::Unknown(p) => {
+                                return Err(err(
+                                    XmlErrorKind::Namespace,
+                                    format!("namespace-prefix '{}' is niet gedeclareerd", p),
+                                    before,
+                                ));
+                            }
+                        };
+                        (ans, interner.intern(alocal.into_inner()))
                     };
                     let raw_len = a.value.len();
                     if raw_len > MAX_ATTRIBUTE_LEN {
@@ -566,14 +736,25 @@ fn build(src: &str) -> Result<Built, BuildError> {
                     let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|x| {
                         err(XmlErrorKind::NotWellFormed, format!("ongeldige attribuutwaarde: {x}"), before)
                     })?;
-                    let vs = attr_values.len() as u32;
-                    attr_values.push_str(&value);
-                    attrs.push(Attr {
-                        ns: ans,
-                        name: interner.intern(alocal.into_inner()),
-                        value_start: vs,
-                        value_end: attr_values.len() as u32,
-                    });
+                    // Unchanged values stay in the source; only changed ones are copied.
+                    let borrowed = match &value {
+                        Cow::Borrowed(v) => offset_in(body, v).map(|off| (off + bom, v.len())),
+                        Cow::Owned(_) => None,
+                    };
+                    let attr = match borrowed {
+                        Some((off, len)) => Attr {
+                            ns: ans,
+                            name: aname,
+                            value_start: off as u32,
+                            value_end: (off + len) as u32,
+                        },
+                        None => {
+                            let vs = attr_values.len() as u32;
+                            attr_values.push_str(&value);
+                            Attr { ns: ans, name: aname | OWNED_VALUE, value_start: vs, value_end: attr_values.len() as u32 }
+                        }
+                    };
+                    attrs.push(attr);
                 }
                 n.attr_len = attrs.len() as u32 - n.attr_start;
                 (n, opens)
@@ -619,7 +800,7 @@ fn build(src: &str) -> Result<Built, BuildError> {
                 let parent_last = *last_child.last().unwrap_or(&NodeId::NONE);
                 if parent_last != NodeId::NONE {
                     let prev = &mut nodes[parent_last as usize];
-                    if prev.kind == NodeKind::Text && prev.end == start {
+                    if prev.kind() == NodeKind::Text && prev.end == start {
                         prev.end = end;
                         continue;
                     }
@@ -641,7 +822,7 @@ fn build(src: &str) -> Result<Built, BuildError> {
         };
 
         let id = nodes.len() as u32;
-        let is_element = node.kind == NodeKind::Element;
+        let is_element = node.kind() == NodeKind::Element;
         if stack.is_empty() {
             if is_element {
                 root = Some(NodeId(id));
@@ -650,19 +831,18 @@ fn build(src: &str) -> Result<Built, BuildError> {
                 continue;
             }
         } else {
-            let prev = *last_child.last().unwrap_or(&NodeId::NONE);
-            if prev == NodeId::NONE {
-                let parent = *stack.last().unwrap_or(&NodeId::NONE);
-                nodes[parent as usize].first_child = id;
+            let last = last_child.last_mut().expect("one last child per open element");
+            if *last == NodeId::NONE {
+                // Nodes are stored in document order, so the first child directly follows its
+                // parent (which is the innermost open element).
+                let parent = *stack.last().expect("open element");
+                debug_assert_eq!(parent + 1, id);
+                nodes[parent as usize].tag |= HAS_CHILD;
             } else {
-                nodes[prev as usize].next_sibling = id;
+                nodes[*last as usize].next_sibling = id;
             }
-            if let Some(l) = last_child.last_mut() {
-                *l = id;
-            }
+            *last = id;
         }
-        let _ = root_last;
-        root_last = id;
         nodes.push(node);
         if opens {
             stack.push(id);
@@ -670,7 +850,7 @@ fn build(src: &str) -> Result<Built, BuildError> {
         }
     }
     if let Some(&open) = stack.last() {
-        let qn = interner.strings[nodes[open as usize].qname as usize].to_string();
+        let qn = interner.strings[names.names[nodes[open as usize].name_ix()][2] as usize].to_string();
         return Err((
             XmlErrorKind::NotWellFormed,
             format!("element '{qn}' is niet afgesloten"),
@@ -680,23 +860,10 @@ fn build(src: &str) -> Result<Built, BuildError> {
     if root.is_none() {
         return Err((XmlErrorKind::NotWellFormed, "geen documentelement".into(), src.len()));
     }
-    Ok((nodes, attrs, attr_values, interner.strings, root))
-}
-
-enum Resolved {
-    Unbound,
-    Bound(String),
-    Unknown(String),
-}
-
-fn resolve_to_owned(r: ResolveResult<'_>) -> Resolved {
-    match r {
-        ResolveResult::Unbound => Resolved::Unbound,
-        ResolveResult::Bound(ns) => {
-            Resolved::Bound(ns.into_inner().to_string())
-        }
-        ResolveResult::Unknown(p) => Resolved::Unknown(p),
-    }
+    nodes.shrink_to_fit();
+    attrs.shrink_to_fit();
+    attr_values.shrink_to_fit();
+    Ok(Built { nodes, attrs, attr_values, strings: interner.strings, names: names.names, root })
 }
 
 #[cfg(test)]
@@ -760,6 +927,45 @@ mod tests {
             .map(|n| d.name(n).to_string())
             .collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn attribute_values_borrowed_or_normalised() {
+        let src = "<a xmlns:q=\"urn:q\" x=\"plain\" y=\"a&lt;b\" z=\"t\tn\nx\" q:w=\"\" v='&#65;'><!--c--><b/>t</a>";
+        let d = Document::parse_str(src).unwrap();
+        let a = d.root().unwrap();
+        let all: Vec<_> = d.attrs_of(a).collect();
+        assert_eq!(
+            all,
+            [("", "x", "plain"), ("", "y", "a<b"), ("", "z", "t n x"), ("urn:q", "w", ""), ("", "v", "A")]
+        );
+        assert_eq!(d.attr(a, "w"), None);
+        // A comment as first child, then an element and a text.
+        let kinds: Vec<_> = d.children(a).map(|c| d.kind(c)).collect();
+        assert_eq!(kinds, [NodeKind::Comment, NodeKind::Element, NodeKind::Text]);
+        assert_eq!(d.line(a), 1);
+    }
+
+    #[test]
+    fn name_ids_identify_namespace_and_qname() {
+        let src = "<a xmlns=\"urn:x\" xmlns:p=\"urn:x\"><b/><p:b/><b xmlns=\"urn:y\"/><b/>\n<c>x<!--y--></c></a>";
+        let d = Document::parse_str(src).unwrap();
+        let a = d.root().unwrap();
+        let els: Vec<_> = d.elements(a).collect();
+        let ids: Vec<_> = els.iter().map(|&e| d.name_id(e)).collect();
+        assert_eq!(ids[0], ids[3]);
+        assert_ne!(ids[0], ids[1]);
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(d.name_parts(ids[1]), ("urn:x", "b"));
+        assert_eq!(d.name_parts(ids[2]), ("urn:y", "b"));
+        assert_eq!(d.qname(els[1]), "p:b");
+        assert!(d.name_id_count() >= 5);
+        let c = els[4];
+        assert_eq!(d.line_col(c), (2, 1));
+        assert_eq!(d.line(c), 2);
+        assert_eq!(d.name_id(d.children(c).next().unwrap()).index(), 0);
+        assert_eq!(d.text(c), "x");
+        assert_eq!(d.descendants(a).count(), 9);
     }
 
     #[test]
