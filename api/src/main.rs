@@ -289,20 +289,18 @@ fn ingest_all(store: &Store, paths: &[PathBuf], cfg: &Config, print: bool) -> Re
     } else {
         None
     };
-    let mut results = Vec::with_capacity(paths.len());
-    for p in paths {
-        let r = ingest::ingest(store, p, cfg).with_context(|| format!("ingesting {}", p.display()))?;
+    let results = ingest::pipeline::ingest_many(store, paths, cfg, |r| {
         if print {
             match &bar {
-                Some(b) => b.suspend(|| print_result(&r, false)),
-                None => print_result(&r, false),
+                Some(b) => b.suspend(|| print_result(r, false)),
+                None => print_result(r, false),
             }
         }
         if let Some(b) = &bar {
             b.inc(1);
         }
-        results.push(r);
-    }
+    })
+    .context("ingesting")?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

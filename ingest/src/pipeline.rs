@@ -144,13 +144,132 @@ struct Verwerkt {
 /// Process a package as its opdracht says and, when accepted and not a validation request,
 /// commit it to the store.
 pub fn ingest(store: &Store, path: &Path, cfg: &Config) -> Result<IngestResult, IngestError> {
-    run(Some(store), path, cfg, true)
+    let mut out = ingest_many(store, &[path], cfg, |_| {})?;
+    Ok(out.remove(0))
 }
 
 /// Check a package without storing anything. With a store, checks that need history (is this
 /// idLevering used, does the publication to cancel exist) run against it.
 pub fn validate(store: Option<&Store>, path: &Path, cfg: &Config) -> Result<IngestResult, IngestError> {
-    run(store, path, cfg, false)
+    Ok(prepare(store, None, path, cfg)?.result)
+}
+
+/// Deliveries committed together at most (group commit).
+pub const MAX_GROUP: usize = 256;
+/// Bytes of package files committed together at most.
+pub const MAX_GROUP_BYTES: u64 = 512 << 20;
+
+/// Process packages in order, with the same outcome as calling [`ingest`] on each in turn,
+/// but committing accepted deliveries in groups (one durable sync per group instead of one per
+/// delivery). A result is final only when its group is committed: `on_result` is called for
+/// each package, in order, as soon as its result is final.
+pub fn ingest_many<P: AsRef<Path>>(
+    store: &Store,
+    paths: &[P],
+    cfg: &Config,
+    mut on_result: impl FnMut(&IngestResult),
+) -> Result<Vec<IngestResult>, IngestError> {
+    let mut results: Vec<IngestResult> = Vec::with_capacity(paths.len());
+    let mut reported = 0;
+    let mut group = Group::default();
+    let mut txn = None;
+    for path in paths {
+        let path = path.as_ref();
+        if txn.is_none() {
+            txn = Some(store.begin()?);
+        }
+        let mut prep = prepare(Some(store), txn.as_mut(), path, cfg)?;
+        // A delivery that depends on one still in the group (the same idLevering, or an afbreek
+        // request whose target may be in it) waits until the group is committed.
+        if group.conflicts(&prep) {
+            if let Some(t) = txn.take() {
+                group.commit(t, &mut results)?;
+            }
+            txn = Some(store.begin()?);
+            prep = prepare(Some(store), txn.as_mut(), path, cfg)?;
+        }
+        let index = results.len();
+        results.push(prep.result);
+        if let Some(rec) = prep.record {
+            group.add(index, rec);
+        }
+        if group.full()
+            && let Some(t) = txn.take()
+        {
+            group.commit(t, &mut results)?;
+        }
+        let done = group.first_pending().unwrap_or(results.len());
+        for r in &results[reported..done] {
+            on_result(r);
+        }
+        reported = done;
+    }
+    if let Some(t) = txn.take() {
+        group.commit(t, &mut results)?;
+    }
+    for r in &results[reported..] {
+        on_result(r);
+    }
+    Ok(results)
+}
+
+/// Accepted deliveries staged in one transaction, waiting for their group commit.
+#[derive(Default)]
+struct Group {
+    pending: Vec<(usize, NewRecord)>,
+    keys: std::collections::HashSet<(String, String)>,
+    bytes: u64,
+}
+
+impl Group {
+    fn conflicts(&self, prep: &Prepared) -> bool {
+        !self.pending.is_empty()
+            && (prep.afbreek || prep.key.as_ref().is_some_and(|k| self.keys.contains(k)))
+    }
+
+    fn add(&mut self, index: usize, rec: NewRecord) {
+        self.keys.insert((rec.aanleveraar.clone(), rec.id_levering.clone()));
+        self.bytes += rec.files.iter().map(|f| f.size).sum::<u64>();
+        self.pending.push((index, rec));
+    }
+
+    fn full(&self) -> bool {
+        self.pending.len() >= MAX_GROUP || self.bytes >= MAX_GROUP_BYTES
+    }
+
+    fn first_pending(&self) -> Option<usize> {
+        self.pending.first().map(|(i, _)| *i)
+    }
+
+    fn commit(&mut self, txn: store::Txn<'_>, results: &mut [IngestResult]) -> Result<(), IngestError> {
+        let pending = std::mem::take(&mut self.pending);
+        self.keys.clear();
+        self.bytes = 0;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (indices, recs): (Vec<usize>, Vec<NewRecord>) = pending.into_iter().unzip();
+        let committed = txn.commit_many(recs)?;
+        for (i, lrec) in indices.into_iter().zip(committed) {
+            results[i].seq = Some(lrec.seq);
+        }
+        Ok(())
+    }
+}
+
+/// One package checked and, when accepted and storing, its blobs staged and its record built.
+struct Prepared {
+    result: IngestResult,
+    record: Option<NewRecord>,
+    /// (aanleveraar, idLevering), when the opdracht was readable.
+    key: Option<(String, String)>,
+    afbreek: bool,
+}
+
+impl Prepared {
+    fn done(result: IngestResult) -> Prepared {
+        Prepared { result, record: None, key: None, afbreek: false }
+    }
 }
 
 fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, package_hash: Option<String>) -> IngestResult {
@@ -170,11 +289,18 @@ fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, pa
     }
 }
 
-fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result<IngestResult, IngestError> {
+/// Check one package. With `txn` (storing), an accepted non-validation request has its blobs
+/// staged in `txn` and its ledger record returned; nothing is committed here.
+fn prepare(
+    store: Option<&Store>,
+    mut txn: Option<&mut store::Txn<'_>>,
+    path: &Path,
+    cfg: &Config,
+) -> Result<Prepared, IngestError> {
     let bron = path.display().to_string();
     let pkg = match Package::open(path, &cfg.limits) {
         Ok(p) => p,
-        Err(PackageError { meldingen }) => return Ok(rejected(&bron, None, meldingen, None)),
+        Err(PackageError { meldingen }) => return Ok(Prepared::done(rejected(&bron, None, meldingen, None))),
     };
     let mut meldingen: Vec<Melding> = Vec::new();
 
@@ -208,16 +334,17 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
         }
     });
     let Some(opdracht) = opdracht else {
-        return Ok(rejected(&bron, None, meldingen, None));
+        return Ok(Prepared::done(rejected(&bron, None, meldingen, None)));
     };
     opdracht_checks(&opdracht, &pkg, cfg, &mut meldingen);
+    let key = Some((opdracht.id_aanleveraar.clone(), opdracht.id_levering.clone()));
+    let afbreek = opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht;
+    let commit = txn.is_some();
+    if opdracht.soort.is_validatie() {
+        txn = None;
+    }
 
     // Every file once: bounded read, hash, stage, parse, drop the bytes.
-    let staging = commit && !opdracht.soort.is_validatie();
-    let mut txn = match (store, staging) {
-        (Some(s), true) => Some(s.begin()?),
-        _ => None,
-    };
     let mut files: Vec<FileRef> = Vec::new();
     let mut sha512: BTreeMap<String, String> = BTreeMap::new();
     let mut verwerkt: Vec<Verwerkt> = Vec::new();
@@ -270,7 +397,8 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
         if let Some(seq) = s.index().delivery_by_levering(&opdracht.id_aanleveraar, &opdracht.id_levering)? {
             if let Some(earlier) = s.record(seq)? {
                 if earlier.rec.package_hash == package_hash {
-                    return Ok(repeated(s, &bron, &opdracht, seq, &earlier.rec)?);
+                    let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
+                    return Ok(Prepared { result, record: None, key, afbreek });
                 }
                 meldingen.push(Melding::fout_technisch(
                     "LVBB1012",
@@ -289,8 +417,9 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
     stop::melding::sort_meldingen(&mut meldingen);
     let ph = Some(package_hash.to_hex());
     if stop::melding::has_fout(&meldingen) {
-        drop(txn);
-        return Ok(rejected(&bron, Some(&opdracht), meldingen, ph));
+        // Blobs staged for this package stay unnamed and are discarded with the transaction.
+        let result = rejected(&bron, Some(&opdracht), meldingen, ph);
+        return Ok(Prepared { result, record: None, key, afbreek });
     }
     let uitkomst = if commit { Uitkomst::for_opdracht(opdracht.soort) } else { Uitkomst::Valide };
     let effects = if opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht {
@@ -298,7 +427,7 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
     } else {
         effects_of(&opdracht, &verwerkt)
     };
-    let mut result = IngestResult {
+    let result = IngestResult {
         bron,
         id_levering: Some(opdracht.id_levering.clone()),
         opdracht: Some(opdracht.soort),
@@ -310,10 +439,9 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
         works: effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
-    let Some(mut txn) = txn else {
-        return Ok(result);
+    let Some(txn) = txn else {
+        return Ok(Prepared { result, record: None, key, afbreek });
     };
-    let store = store.expect("a transaction implies a store");
     let report = Report {
         id_levering: opdracht.id_levering.clone(),
         opdracht: opdracht.soort,
@@ -325,7 +453,7 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
     let report_json = serde_json::to_vec_pretty(&report).expect("report serialises");
     let report_hash = txn.put_blob(&report_json)?;
     txn.put_blob(&listing_bytes)?;
-    let rec = NewRecord {
+    let record = NewRecord {
         received_at: cfg.now.to_rfc3339(),
         aanleveraar: opdracht.id_aanleveraar.clone(),
         bevoegd_gezag: opdracht.id_bevoegd_gezag.clone(),
@@ -338,31 +466,7 @@ fn run(store: Option<&Store>, path: &Path, cfg: &Config, commit: bool) -> Result
         derived: Vec::new(),
         effects,
     };
-    match txn.commit(rec) {
-        Ok(r) => {
-            result.seq = Some(r.seq);
-            Ok(result)
-        }
-        // Another writer committed the same idLevering between our check and our commit.
-        Err(StoreError::DuplicateLevering { seq, package_hash: earlier_hash, .. }) => {
-            if earlier_hash == package_hash {
-                let earlier = store.record(seq)?.ok_or(StoreError::InvalidRecord(format!("seq {seq} vanished")))?;
-                return Ok(repeated(store, &result.bron, &opdracht, seq, &earlier.rec)?);
-            }
-            result.meldingen.push(Melding::fout_technisch(
-                "LVBB1012",
-                format!(
-                    "De combinatie van aanleveraar {} en idLevering '{}' is al gebruikt (levering {seq}). Kies een nieuw idLevering.",
-                    opdracht.id_aanleveraar, opdracht.id_levering
-                ),
-            ));
-            result.uitkomst = Uitkomst::NietValide;
-            result.works.clear();
-            result.expressions.clear();
-            Ok(result)
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(Prepared { result, record: Some(record), key, afbreek })
 }
 
 /// The canonical listing of a package: sorted `name\0<hex sha256>\n` lines. Its SHA-256 is the
