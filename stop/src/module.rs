@@ -450,15 +450,28 @@ struct Cx<'d> {
 
 impl Cx<'_> {
     fn regel(&self, n: NodeId) -> u32 {
-        self.doc.line_col(n).0
+        self.doc.line(n)
     }
 
     /// Report every element in the subtree that regelbank does not know (one walk per file).
     fn report_unknown(&mut self, root: NodeId) {
         let doc = self.doc;
-        let mut it = doc.descendants(root);
-        while let Some(n) = it.next() {
-            if doc.is_element(n) && !vocabulary::is_known(doc.ns(n), doc.name(n)) {
+        // Known or not, per name id: one vocabulary lookup per distinct name.
+        const UNSEEN: u8 = 0;
+        const KNOWN: u8 = 1;
+        const UNKNOWN: u8 = 2;
+        let mut known = vec![UNSEEN; doc.name_id_count()];
+        for n in doc.descendants(root) {
+            if !doc.is_element(n) {
+                continue;
+            }
+            let id = doc.name_id(n);
+            let k = &mut known[id.index()];
+            if *k == UNSEEN {
+                let (nns, name) = doc.name_parts(id);
+                *k = if vocabulary::is_known(nns, name) { KNOWN } else { UNKNOWN };
+            }
+            if *k == UNKNOWN {
                 self.meldingen.push(onbekend_element(doc, self.bestand, n));
             }
         }
@@ -736,61 +749,89 @@ impl Cx<'_> {
     fn tekst(&self, root: NodeId) -> TekstInfo {
         let doc = self.doc;
         let mut info = TekstInfo { model: doc.name(root).to_string(), ..Default::default() };
-        // Component name of the nearest enclosing component (for `!component#eId`).
-        let mut comp_stack: Vec<(NodeId, String)> = Vec::new();
+        // What an element name means here, per name id (computed once per distinct name).
+        const UNSEEN: u8 = 0;
+        const OTHER: u8 = 1;
+        const REGELING: u8 = 2;
+        const EXT_IO_REF: u8 = 3;
+        let mut class = vec![UNSEEN; doc.name_id_count()];
+        // Enclosing components as (end of the component's span, component name): a node lies
+        // inside a component exactly when it starts before the component's end.
+        let mut comp_stack: Vec<(usize, String)> = Vec::new();
         for n in doc.descendants(root) {
             if !doc.is_element(n) {
                 continue;
             }
             info.elementen += 1;
-            while let Some((c, _)) = comp_stack.last() {
-                if is_ancestor(doc, *c, n) {
-                    break;
-                }
+            let (start, end) = doc.span(n);
+            while comp_stack.last().is_some_and(|&(comp_end, _)| start >= comp_end) {
                 comp_stack.pop();
             }
-            if doc.ns(n) == ns::TEKST {
-                let name = doc.name(n);
-                if matches!(
-                    name,
-                    "RegelingCompact"
-                        | "RegelingVrijetekst"
-                        | "RegelingKlassiek"
-                        | "RegelingTijdelijkdeel"
-                        | "RegelingMutatie"
-                ) && n != root
-                {
-                    info.regelingen.push(RegelingInTekst {
-                        element: name.to_string(),
-                        wordt: doc.attr(n, "wordt").map(str::to_string),
-                        was: doc.attr(n, "was").map(str::to_string),
-                        componentnaam: doc.attr(n, "componentnaam").map(str::to_string),
-                        eid: doc.attr(n, "eId").map(str::to_string),
-                        regel: self.regel(n),
-                    });
+            let name_id = doc.name_id(n).index();
+            if class[name_id] == UNSEEN {
+                let (nns, name) = doc.name_parts(doc.name_id(n));
+                class[name_id] = match name {
+                    _ if nns != ns::TEKST => OTHER,
+                    "RegelingCompact" | "RegelingVrijetekst" | "RegelingKlassiek" | "RegelingTijdelijkdeel"
+                    | "RegelingMutatie" => REGELING,
+                    "ExtIoRef" => EXT_IO_REF,
+                    _ => OTHER,
+                };
+            }
+            // The attributes this needs, in one pass (first occurrence, as `Document::attr`).
+            let (mut eid, mut wid, mut comp) = (None, None, None);
+            for (ans, an, v) in doc.attrs_of(n) {
+                if !ans.is_empty() {
+                    continue;
                 }
-                if name == "ExtIoRef" {
+                match an {
+                    "eId" if eid.is_none() => eid = Some(v),
+                    "wId" if wid.is_none() => wid = Some(v),
+                    "componentnaam" if comp.is_none() => comp = Some(v),
+                    _ => {}
+                }
+            }
+            match class[name_id] {
+                REGELING if n != root => info.regelingen.push(RegelingInTekst {
+                    element: doc.name(n).to_string(),
+                    wordt: doc.attr(n, "wordt").map(str::to_string),
+                    was: doc.attr(n, "was").map(str::to_string),
+                    componentnaam: comp.map(str::to_string),
+                    eid: eid.map(str::to_string),
+                    regel: self.regel(n),
+                }),
+                EXT_IO_REF => {
                     let r = doc.attr(n, "ref").map(str::to_string).or_else(|| doc.trimmed_text(n));
                     if let Some(r) = r {
                         info.io_refs.push(r);
                     }
                 }
+                _ => {}
             }
-            if let Some(e) = doc.attr(n, "eId") {
+            if let Some(e) = eid {
                 match comp_stack.last() {
-                    Some((_, comp)) => info.eids.push(format!("!{comp}#{e}")),
+                    Some((_, comp)) => {
+                        let mut s = String::with_capacity(comp.len() + e.len() + 2);
+                        s.push('!');
+                        s.push_str(comp);
+                        s.push('#');
+                        s.push_str(e);
+                        info.eids.push(s);
+                    }
                     None => info.eids.push(e.to_string()),
                 }
             }
-            if let Some(w) = doc.attr(n, "wId") {
+            if let Some(w) = wid {
                 info.wids.push(w.to_string());
             }
-            if let Some(c) = doc.attr(n, "componentnaam")
+            if let Some(c) = comp
                 && n != root
             {
-                comp_stack.push((n, c.to_string()));
+                comp_stack.push((end, c.to_string()));
             }
         }
+        info.eids.shrink_to_fit();
+        info.wids.shrink_to_fit();
         info
     }
 
@@ -923,12 +964,48 @@ impl Cx<'_> {
     }
 }
 
-fn is_ancestor(doc: &Document, anc: NodeId, mut n: NodeId) -> bool {
-    while let Some(p) = doc.parent(n) {
-        if p == anc {
-            return true;
-        }
-        n = p;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tekst_prefixes_eids_inside_components_and_finds_regelingen() {
+        let src = format!(
+            r#"<BesluitCompact xmlns="{t}" eId="root" componentnaam="nooit">
+  <Lichaam eId="body" wId="w_body">
+    <WijzigArtikel eId="art_I">
+      <RegelingMutatie componentnaam="eerste" eId="art_I__cmp" wordt="/akn/x" was="/akn/y">
+        <Artikel eId="art_1" wId="w1"><Al>tekst <ExtIoRef ref="/join/io/1">io</ExtIoRef></Al></Artikel>
+        <Divisie componentnaam="tweede" eId="div"><Artikel eId="art_2"/></Divisie>
+        <Artikel eId="art_3"/>
+      </RegelingMutatie>
+      <Artikel eId="art_4"/>
+    </WijzigArtikel>
+    <RegelingCompact eId="bijlage"><ExtIoRef> /join/io/2 </ExtIoRef><x:p xmlns:x="urn:x" eId="vreemd"/></RegelingCompact>
+  </Lichaam>
+</BesluitCompact>"#,
+            t = ns::TEKST
+        );
+        let doc = Document::parse_str(&src).unwrap();
+        let cx = Cx { doc: &doc, bestand: "besluit.xml", meldingen: Vec::new() };
+        let info = cx.tekst(doc.root().unwrap());
+        assert_eq!(info.model, "BesluitCompact");
+        assert_eq!(
+            info.eids,
+            [
+                "root", "body", "art_I", "art_I__cmp", "!eerste#art_1", "!eerste#div", "!tweede#art_2",
+                "!eerste#art_3", "art_4", "bijlage", "vreemd"
+            ]
+        );
+        assert_eq!(info.wids, ["w_body", "w1"]);
+        assert_eq!(info.io_refs, ["/join/io/1", "/join/io/2"]);
+        assert_eq!(info.elementen, 14);
+        assert_eq!(info.regelingen.len(), 2);
+        let r = &info.regelingen[0];
+        assert_eq!(
+            (r.element.as_str(), r.wordt.as_deref(), r.was.as_deref(), r.componentnaam.as_deref(), r.eid.as_deref(), r.regel),
+            ("RegelingMutatie", Some("/akn/x"), Some("/akn/y"), Some("eerste"), Some("art_I__cmp"), 4)
+        );
+        assert_eq!((info.regelingen[1].element.as_str(), info.regelingen[1].regel), ("RegelingCompact", 11));
     }
-    false
 }

@@ -85,15 +85,50 @@ pub const GIO: &[&str] = &[
 /// Whether an element name is known for its namespace. Namespaces outside STOP's own (GML,
 /// basisgeometrie, SE, XLink, ...) are governed by their own schemas and accepted as they are.
 pub fn is_known(namespace: &str, name: &str) -> bool {
-    let list: &[&str] = match namespace {
-        ns::AANLEVERING => AANLEVERING,
-        ns::DATA => DATA,
-        ns::TEKST => TEKST,
-        ns::GEO => GEO,
-        ns::GIO => GIO,
+    let list = match namespace {
+        ns::AANLEVERING => 0,
+        ns::DATA => 1,
+        ns::TEKST => 2,
+        ns::GEO => 3,
+        ns::GIO => 4,
         ns::CONSOLIDATIE => return true,
         "" => return false,
         _ => return true,
     };
-    list.contains(&name)
+    sorted()[list].binary_search(&name).is_ok()
+}
+
+/// The lists above, sorted once for binary search.
+fn sorted() -> &'static [Vec<&'static str>; 5] {
+    static SORTED: std::sync::OnceLock<[Vec<&'static str>; 5]> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        [AANLEVERING, DATA, TEKST, GEO, GIO].map(|l| {
+            let mut v = l.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_known_matches_the_lists() {
+        for (namespace, list) in
+            [(ns::AANLEVERING, AANLEVERING), (ns::DATA, DATA), (ns::TEKST, TEKST), (ns::GEO, GEO), (ns::GIO, GIO)]
+        {
+            for name in list {
+                assert!(is_known(namespace, name), "{namespace} {name}");
+            }
+            assert!(!is_known(namespace, "Onbekend"));
+            assert!(!is_known(namespace, ""));
+        }
+        assert!(is_known(ns::CONSOLIDATIE, "wat dan ook"));
+        assert!(is_known("http://www.opengis.net/gml/3.2", "Point"));
+        assert!(!is_known("", "Artikel"));
+        assert!(!is_known(ns::TEKST, "eId"));
+    }
 }
