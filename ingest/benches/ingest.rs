@@ -14,7 +14,7 @@
 //!   for a zip, the entries are inflated with the `zip` crate (what ingest has to do too);
 //! * `validate`: `ingest::validate(None, ..)`: package reading, hashing, tree parsing, STOP
 //!   modules and checks, no store;
-//! * `ingest disk`: `ingest::ingest` into a fresh store per repetition on the disk (the store
+//! * `ingest disk`: `ingest::pipeline::ingest_many` (what the CLI runs) into a fresh store per repetition on the disk (the store
 //!   fsyncs every blob, the intent, the blob directories and the ledger);
 //! * `ingest shm`: the same with the store on tmpfs (`/dev/shm`), where fsync costs nothing:
 //!   `disk − shm` is the price of durability.
@@ -140,8 +140,9 @@ fn run_ingest(w: &Workload, store_root: &Path, rep: usize, tag: &str) -> Duratio
     let store = store::Store::open(&dir).expect("open store");
     let c = cfg();
     let t = Instant::now();
-    for p in &w.packages {
-        let r = ingest::ingest(&store, p, &c).expect("ingest");
+    // As `regelbank ingest a b c ...` does: in order, committed in groups.
+    let results = ingest::pipeline::ingest_many(&store, &w.packages, &c, |_| {}).expect("ingest");
+    for (p, r) in w.packages.iter().zip(&results) {
         assert!(
             r.uitkomst == ingest::Uitkomst::Gepubliceerd,
             "{}: {:?} {:?}",
