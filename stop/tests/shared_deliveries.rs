@@ -117,3 +117,60 @@ fn unsupported_schemaversie_is_lvbb1515() {
         assert_eq!(m.iter().any(|m| m.code == "LVBB1515"), !ok, "{v}: {m:?}");
     }
 }
+
+fn besluit_with_ci(ci: &str) -> stop::module::ConsolidatieInformatie {
+    let xml = format!(
+        r#"<AanleveringBesluit xmlns="https://standaarden.overheid.nl/lvbb/stop/aanlevering/" schemaversie="1.4.1"><BesluitVersie>
+<ExpressionIdentificatie xmlns="https://standaarden.overheid.nl/stop/imop/data/"><FRBRWork>/akn/nl/bill/gm1/2027/b</FRBRWork><FRBRExpression>/akn/nl/bill/gm1/2027/b/nld@2027-01-04;1</FRBRExpression><soortWork>/join/id/stop/work_003</soortWork></ExpressionIdentificatie>
+<BesluitMetadata xmlns="https://standaarden.overheid.nl/stop/imop/data/"><officieleTitel>t</officieleTitel></BesluitMetadata>
+<ConsolidatieInformatie xmlns="https://standaarden.overheid.nl/stop/imop/data/">{ci}</ConsolidatieInformatie>
+<BesluitCompact xmlns="https://standaarden.overheid.nl/stop/imop/tekst/"><Lichaam eId="body" wId="body"><Artikel eId="art_I" wId="a1"><Inhoud><Al>x</Al></Inhoud></Artikel></Lichaam></BesluitCompact>
+</BesluitVersie></AanleveringBesluit>"#
+    );
+    let (b, m) = parse_bestand("b.xml", xml.into_bytes()).unwrap();
+    assert!(m.is_empty(), "{m:?}");
+    let Inhoud::Besluit(b) = b.inhoud else { panic!() };
+    b.consolidatie.unwrap()
+}
+
+#[test]
+fn consolidatie_informatie_in_the_stop_1_4_shape() {
+    let ci = besluit_with_ci(
+        r#"<BeoogdeRegelgeving><BeoogdeRegeling><doelen><doel>/join/id/proces/gm1/2027/A</doel><doel>/join/id/proces/gm1/2027/B</doel></doelen>
+<instrumentVersie>/akn/nl/act/gm1/2027/r/nld@2027-01-04;3</instrumentVersie><eId>art_I</eId>
+<gerelateerdeVersies><Vervlechting><instrumentVersie>/akn/nl/act/gm1/2027/r/nld@2027-01-02;2</instrumentVersie></Vervlechting></gerelateerdeVersies></BeoogdeRegeling></BeoogdeRegelgeving>
+<Tijdstempels><Tijdstempel><bekendOp>2026-12-01</bekendOp><doel>/join/id/proces/gm1/2027/A</doel><soortTijdstempel>geldigVanaf</soortTijdstempel><datum>2027-01-01</datum></Tijdstempel>
+<MaterieelUitgewerkt><instrument>/akn/nl/act/gm1/2020/oud</instrument><datum>2027-02-01</datum></MaterieelUitgewerkt></Tijdstempels>
+<Terugtrekkingen><TerugtrekkingMaterieelUitgewerkt><instrument>/akn/nl/act/gm1/2020/ander</instrument></TerugtrekkingMaterieelUitgewerkt></Terugtrekkingen>
+<CreeertSamenloop/>"#,
+    );
+    use stop::module::ConsolidatieVorm;
+    assert_eq!(ci.vorm, ConsolidatieVorm::Stop14);
+    assert!(ci.creeert_samenloop);
+    assert_eq!(ci.beoogde_regelingen[0].doelen.len(), 2);
+    assert_eq!(ci.beoogde_regelingen[0].vervlechtingen, ["/akn/nl/act/gm1/2027/r/nld@2027-01-02;2"]);
+    assert_eq!(ci.tijdstempels[0].bekend_op.as_deref(), Some("2026-12-01"));
+    assert_eq!(ci.materieel_uitgewerkt[0].instrument, "/akn/nl/act/gm1/2020/oud");
+    assert_eq!(ci.terugtrekkingen[0].soort, "TerugtrekkingMaterieelUitgewerkt");
+    assert_eq!(ci.doelen(), ["/join/id/proces/gm1/2027/A", "/join/id/proces/gm1/2027/B"]);
+}
+
+#[test]
+fn consolidatie_informatie_in_the_stop_1_3_shape() {
+    let ci = besluit_with_ci(
+        r#"<gemaaktOp>2027-01-03T10:00:00Z</gemaaktOp><BeoogdeRegelgeving><BeoogdeRegeling><doelen><doel>/join/id/proces/gm1/2027/B</doel></doelen>
+<instrumentVersie>/akn/nl/act/gm1/2027/r/nld@2027-01-04;3</instrumentVersie><eId>art_I</eId>
+<gemaaktOpBasisVan><Basisversie><doel>/join/id/proces/gm1/2027/A</doel><gemaaktOp>2027-01-01T00:00:00Z</gemaaktOp></Basisversie>
+<VervlochtenVersie><doel>/join/id/proces/gm1/2027/C</doel><gemaaktOp>2027-01-02T00:00:00Z</gemaaktOp></VervlochtenVersie></gemaaktOpBasisVan>
+</BeoogdeRegeling></BeoogdeRegelgeving>
+<Terugtrekkingen><TerugtrekkingRegeling><doelen><doel>/join/id/proces/gm1/2027/D</doel></doelen><instrument>/akn/nl/act/gm1/2027/r</instrument></TerugtrekkingRegeling></Terugtrekkingen>"#,
+    );
+    use stop::module::ConsolidatieVorm;
+    assert_eq!(ci.vorm, ConsolidatieVorm::Stop13);
+    assert_eq!(ci.gemaakt_op.as_deref(), Some("2027-01-03T10:00:00Z"));
+    let b = &ci.beoogde_regelingen[0].basisversies;
+    assert_eq!((b[0].soort.as_str(), b[0].doel.as_deref()), ("Basisversie", Some("/join/id/proces/gm1/2027/A")));
+    assert_eq!(b[1].soort, "VervlochtenVersie");
+    assert_eq!(ci.terugtrekkingen[0].soort, "TerugtrekkingRegeling");
+    assert_eq!(ci.terugtrekkingen[0].doelen, ["/join/id/proces/gm1/2027/D"]);
+}
