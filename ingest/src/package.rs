@@ -1102,14 +1102,20 @@ pub fn check_integrity(pkg: &Package, manifest: Option<&Manifest>) -> Vec<Meldin
 /// SHA-256 over the sorted lines `name\0<hex sha256 of file>\n`: independent of package order
 /// and of zip vs directory.
 pub fn package_hash(files: &[(String, [u8; 32])]) -> [u8; 32] {
-    let mut lines: Vec<String> = files
-        .iter()
-        .map(|(name, h)| format!("{name}\0{}\n", hex::encode(h)))
-        .collect();
-    lines.sort();
-    let mut hasher = Sha256::new();
-    for l in &lines {
-        hasher.update(l.as_bytes());
+    Sha256::digest(package_listing(files)).into()
+}
+
+/// The canonical listing of a package: `name\0<hex sha256>\n` lines sorted by name. Its
+/// SHA-256 is the package hash; the pipeline stores it as a blob.
+pub fn package_listing(files: &[(String, [u8; 32])]) -> Vec<u8> {
+    let mut sorted: Vec<&(String, [u8; 32])> = files.iter().collect();
+    sorted.sort();
+    let mut out = Vec::with_capacity(files.len() * 80);
+    for (name, h) in sorted {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(hex::encode(h).as_bytes());
+        out.push(b'\n');
     }
-    hasher.finalize().into()
+    out
 }

@@ -383,11 +383,9 @@ fn prepare(
             Err(m) => meldingen.extend(m),
         }
     }
-    let mut listing: Vec<(String, [u8; 32])> = files.iter().map(|f| (f.name.clone(), f.hash.0)).collect();
-    listing.sort();
-    let listing_bytes = package_listing(&listing);
-    let package_hash = Hash(package::package_hash(&listing));
-    debug_assert_eq!(package_hash, Hash::of(&listing_bytes));
+    let listing: Vec<(String, [u8; 32])> = files.iter().map(|f| (f.name.clone(), f.hash.0)).collect();
+    let listing_bytes = package::package_listing(&listing);
+    let package_hash = Hash::of(&listing_bytes);
 
     module_checks(&opdracht, &verwerkt, &sha512, &mut meldingen);
 
@@ -467,19 +465,6 @@ fn prepare(
         effects,
     };
     Ok(Prepared { result, record: Some(record), key, afbreek })
-}
-
-/// The canonical listing of a package: sorted `name\0<hex sha256>\n` lines. Its SHA-256 is the
-/// package hash, so a zip and a directory with the same files are the same package.
-pub fn package_listing(sorted: &[(String, [u8; 32])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, h) in sorted {
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        out.extend_from_slice(hex::encode(h).as_bytes());
-        out.push(b'\n');
-    }
-    out
 }
 
 fn repeated(
