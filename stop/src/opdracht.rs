@@ -131,9 +131,21 @@ pub struct Opdracht {
     pub verwerkingsrestrictie: Option<String>,
     /// `identificatie` of a breekPublicatieAfOpdracht.
     pub identificatie: Option<String>,
+    /// Where each field element is in opdracht.xml.
+    #[serde(skip)]
+    pub posities: std::collections::BTreeMap<String, crate::Locatie>,
+    /// Where the root element is.
+    #[serde(skip)]
+    pub root_locatie: crate::Locatie,
 }
 
 impl Opdracht {
+    /// The location of a field element (e.g. `datumBekendmaking`), or of the root element when
+    /// the field is absent.
+    pub fn locatie(&self, veld: &str) -> crate::Locatie {
+        self.posities.get(veld).cloned().unwrap_or_else(|| self.root_locatie.clone())
+    }
+
     pub fn datum_bekendmaking(&self) -> Option<NaiveDate> {
         self.datum_bekendmaking_tekst.as_deref().and_then(parse_date)
     }
@@ -228,6 +240,9 @@ pub fn parse_opdracht(bytes: Vec<u8>) -> Result<(Opdracht, Vec<Melding>), Vec<Me
         }
         fields.insert(name, (doc.text(c).trim().to_string(), c));
     }
+    let posities: std::collections::BTreeMap<String, crate::Locatie> =
+        fields.iter().map(|(k, (_, n))| (k.to_string(), loc(*n))).collect();
+    let root_locatie = loc(root);
     let mut take = |name: &str| fields.remove(name).map(|(v, _)| v);
 
     let missing = |code: &str, name: &str| {
@@ -288,6 +303,8 @@ pub fn parse_opdracht(bytes: Vec<u8>) -> Result<(Opdracht, Vec<Melding>), Vec<Me
         datum_bekendmaking_tekst: datum,
         verwerkingsrestrictie: take("verwerkingsrestrictie"),
         identificatie,
+        posities,
+        root_locatie,
     };
     // Elements that exist in the schema but not for this kind of request.
     for (name, (_, node)) in fields {
