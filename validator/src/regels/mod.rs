@@ -23,7 +23,6 @@ macro_rules! regel {
         };
     };
 }
-pub(crate) use regel;
 
 pub mod consolidatie;
 pub mod doelen;
