@@ -28,6 +28,8 @@ pub trait Index: Send + Sync {
     fn report_of(&self, seq: u64) -> Result<Option<Hash>, StoreError>;
     /// Summary of the delivery with this seq.
     fn delivery(&self, seq: u64) -> Result<Option<DeliveryView>, StoreError>;
+    /// seq of the first accepted delivery that used this doel.
+    fn doel(&self, doel: &str) -> Result<Option<u64>, StoreError>;
 }
 
 /// Write side of an index backend (crate-internal).
@@ -122,6 +124,7 @@ pub(crate) fn plan(
                 fill(&mut cur.entry.file, &e.file);
                 fill(&mut cur.entry.blob, &e.blob);
                 fill(&mut cur.entry.datum_bekendmaking, &e.datum_bekendmaking);
+                fill(&mut cur.entry.wids, &e.wids);
                 cur.entry.ontwerp = cur.entry.ontwerp && e.ontwerp;
                 cur.entry.work.clone()
             }
@@ -200,6 +203,12 @@ fn seq_key(seq: u64) -> Vec<u8> {
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
+fn doel_key(d: &str) -> Vec<u8> {
+    let mut k = b"d:".to_vec();
+    k.extend_from_slice(d.as_bytes());
+    k
+}
+
 fn work_key(w: &str) -> Vec<u8> {
     [b"w:".as_slice(), w.as_bytes()].concat()
 }
@@ -270,6 +279,11 @@ impl SledIndex {
         for (id, e) in &p.exprs {
             b.insert(expr_key(id), to_json(e, "expression")?);
         }
+        for d in &rec.rec.effects.doelen {
+            if tree.get(doel_key(d)).map_err(ix_err)?.is_none() {
+                b.insert(doel_key(d), &rec.seq.to_be_bytes()[..]);
+            }
+        }
         b.insert(lev_key(&rec.rec.aanleveraar, &rec.rec.id_levering), &rec.seq.to_be_bytes()[..]);
         b.insert(seq_key(rec.seq), to_json(&DeliveryView::of(rec), "delivery")?);
         b.insert(K_LAST_SEQ, &rec.seq.to_be_bytes()[..]);
@@ -322,6 +336,9 @@ impl Index for SledIndex {
     }
     fn delivery(&self, seq: u64) -> Result<Option<DeliveryView>, StoreError> {
         self.tree().get(seq_key(seq)).map_err(ix_err)?.map(|v| json_of(&v, "delivery")).transpose()
+    }
+    fn doel(&self, doel: &str) -> Result<Option<u64>, StoreError> {
+        self.tree().get(doel_key(doel)).map_err(ix_err)?.map(|v| u64_of(&v)).transpose()
     }
 }
 
@@ -376,6 +393,7 @@ struct MemState {
     deliveries: BTreeMap<u64, DeliveryView>,
     works: BTreeMap<String, WorkView>,
     exprs: BTreeMap<String, ExpressionView>,
+    doelen: HashMap<String, u64>,
 }
 
 impl MemState {
@@ -386,6 +404,9 @@ impl MemState {
         let p = plan(rec, &mut |id| Ok(works.get(id).cloned()), &mut |id| Ok(exprs.get(id).cloned()))?;
         self.works.extend(p.works);
         self.exprs.extend(p.exprs);
+        for d in &rec.rec.effects.doelen {
+            self.doelen.entry(d.clone()).or_insert(rec.seq);
+        }
         self.lev.insert((rec.rec.aanleveraar.clone(), rec.rec.id_levering.clone()), rec.seq);
         self.deliveries.insert(rec.seq, DeliveryView::of(rec));
         self.last = Some((rec.seq, rec_hash));
@@ -443,6 +464,9 @@ impl Index for MemIndex {
     }
     fn delivery(&self, seq: u64) -> Result<Option<DeliveryView>, StoreError> {
         Ok(self.read().deliveries.get(&seq).cloned())
+    }
+    fn doel(&self, doel: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.read().doelen.get(doel).copied())
     }
 }
 

@@ -39,6 +39,7 @@ impl NewRecord {
         v.extend(self.report);
         v.extend(self.derived.iter().copied());
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
+        v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
         v.sort();
         v.dedup();
         v
@@ -64,6 +65,9 @@ pub struct Effects {
     /// Expression or work ids of publications cancelled by this delivery.
     #[serde(default)]
     pub afgebroken: Vec<String>,
+    /// Doelen (`/join/id/proces/...`) this delivery uses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doelen: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -88,6 +92,9 @@ pub struct ExpressionEntry {
     pub datum_bekendmaking: Option<String>,
     #[serde(default)]
     pub ontwerp: bool,
+    /// Blob listing the wIds of this (regeling) expression, one per line, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wids: Option<Hash>,
 }
 
 /// A committed delivery as stored in the ledger. On disk each record line also carries the

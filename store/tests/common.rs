@@ -43,6 +43,7 @@ pub fn expr(id: &str, work: &str, blob: Option<Hash>, ontwerp: bool) -> Expressi
         blob,
         datum_bekendmaking: Some("2024-06-01".into()),
         ontwerp,
+        wids: None,
     }
 }
 
@@ -98,6 +99,12 @@ pub fn answers(s: &Store) -> serde_json::Value {
     for e in &exprs {
         assert_eq!(ix.expression(&e.entry.expression).unwrap().as_ref(), Some(e));
     }
+    let mut doelen = BTreeMap::new();
+    for r in &recs {
+        for d in &r.rec.effects.doelen {
+            doelen.insert(d.clone(), ix.doel(d).unwrap());
+        }
+    }
     let mut deliveries = Vec::new();
     for r in &recs {
         deliveries.push(serde_json::json!({
@@ -111,6 +118,7 @@ pub fn answers(s: &Store) -> serde_json::Value {
         "works": works,
         "expressions": exprs,
         "per_work": per_work,
+        "doelen": doelen,
         "deliveries": deliveries,
         "unknown_work": ix.work("/akn/nl/act/none").unwrap(),
         "unknown_levering": ix.delivery_by_levering("x", "y").unwrap(),

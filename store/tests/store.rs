@@ -21,6 +21,7 @@ fn sample_effects() -> Effects {
             expr("/akn/nl/act/gm9920/2024/Reg1/nld@2024-05-01;1", "/akn/nl/act/gm9920/2024/Reg1", None, false),
         ],
         afgebroken: vec![],
+        doelen: vec!["/join/id/proces/gm9920/2024/Doel1".into()],
     }
 }
 
