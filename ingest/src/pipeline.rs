@@ -12,10 +12,13 @@ use crate::package::{self, Limits, Package, PackageError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use stop::manifest::{parse_manifest, Manifest};
 use stop::module::{parse_bestand, Inhoud, ModuleSoort};
+use validator::{BestandInfo, Historie, Levering, Module};
+
+use crate::historie::StoreHistorie;
 use stop::opdracht::{parse_opdracht, Opdracht, OpdrachtSoort};
 use stop::{Ernst, Melding};
 use store::{Effects, ExpressionEntry, FileRef, Hash, NewRecord, Store, StoreError, WorkEntry};
@@ -131,14 +134,8 @@ pub struct Report {
 pub enum IngestError {
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What a file contributed, after its XML tree is dropped.
-struct Verwerkt {
-    bestand: String,
-    hash: Hash,
-    soort: ModuleSoort,
-    inhoud: Inhoud,
+    #[error("reading history for the validator failed: {0}")]
+    Historie(validator::HistorieFout),
 }
 
 /// Process a package as its opdracht says and, when accepted and not a validation request,
@@ -151,7 +148,7 @@ pub fn ingest(store: &Store, path: &Path, cfg: &Config) -> Result<IngestResult, 
 /// Check a package without storing anything. With a store, checks that need history (is this
 /// idLevering used, does the publication to cancel exist) run against it.
 pub fn validate(store: Option<&Store>, path: &Path, cfg: &Config) -> Result<IngestResult, IngestError> {
-    Ok(prepare(store, None, path, cfg)?.result)
+    Ok(prepare(store, None, Pending::default(), path, cfg)?.result)
 }
 
 /// Deliveries committed together at most (group commit).
@@ -178,7 +175,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         if txn.is_none() {
             txn = Some(store.begin()?);
         }
-        let mut prep = prepare(Some(store), txn.as_mut(), path, cfg)?;
+        let mut prep = prepare(Some(store), txn.as_mut(), group.pending(), path, cfg)?;
         // A delivery that depends on one still in the group (the same idLevering, or an afbreek
         // request whose target may be in it) waits until the group is committed.
         if group.conflicts(&prep) {
@@ -186,12 +183,12 @@ pub fn ingest_many<P: AsRef<Path>>(
                 group.commit(t, &mut results)?;
             }
             txn = Some(store.begin()?);
-            prep = prepare(Some(store), txn.as_mut(), path, cfg)?;
+            prep = prepare(Some(store), txn.as_mut(), group.pending(), path, cfg)?;
         }
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
-            group.add(index, rec);
+            group.add(index, rec, prep.wids);
         }
         if group.full()
             && let Some(t) = txn.take()
@@ -213,42 +210,50 @@ pub fn ingest_many<P: AsRef<Path>>(
     Ok(results)
 }
 
-/// Accepted deliveries staged in one transaction, waiting for their group commit.
+/// Deliveries staged in one transaction, waiting for their group commit.
 #[derive(Default)]
 struct Group {
-    pending: Vec<(usize, NewRecord)>,
+    indices: Vec<usize>,
+    recs: Vec<NewRecord>,
+    wids: HashMap<String, BTreeSet<String>>,
     keys: std::collections::HashSet<(String, String)>,
     bytes: u64,
 }
 
 impl Group {
-    fn conflicts(&self, prep: &Prepared) -> bool {
-        !self.pending.is_empty()
-            && (prep.afbreek || prep.key.as_ref().is_some_and(|k| self.keys.contains(k)))
+    fn pending(&self) -> Pending<'_> {
+        Pending { records: &self.recs, wids: Some(&self.wids) }
     }
 
-    fn add(&mut self, index: usize, rec: NewRecord) {
+    fn conflicts(&self, prep: &Prepared) -> bool {
+        !self.recs.is_empty() && (prep.afbreek || prep.key.as_ref().is_some_and(|k| self.keys.contains(k)))
+    }
+
+    fn add(&mut self, index: usize, rec: NewRecord, wids: Vec<(String, BTreeSet<String>)>) {
         self.keys.insert((rec.aanleveraar.clone(), rec.id_levering.clone()));
         self.bytes += rec.files.iter().map(|f| f.size).sum::<u64>();
-        self.pending.push((index, rec));
+        self.wids.extend(wids);
+        self.indices.push(index);
+        self.recs.push(rec);
     }
 
     fn full(&self) -> bool {
-        self.pending.len() >= MAX_GROUP || self.bytes >= MAX_GROUP_BYTES
+        self.recs.len() >= MAX_GROUP || self.bytes >= MAX_GROUP_BYTES
     }
 
     fn first_pending(&self) -> Option<usize> {
-        self.pending.first().map(|(i, _)| *i)
+        self.indices.first().copied()
     }
 
     fn commit(&mut self, txn: store::Txn<'_>, results: &mut [IngestResult]) -> Result<(), IngestError> {
-        let pending = std::mem::take(&mut self.pending);
+        let indices = std::mem::take(&mut self.indices);
+        let recs = std::mem::take(&mut self.recs);
+        self.wids.clear();
         self.keys.clear();
         self.bytes = 0;
-        if pending.is_empty() {
+        if recs.is_empty() {
             return Ok(());
         }
-        let (indices, recs): (Vec<usize>, Vec<NewRecord>) = pending.into_iter().unzip();
         let committed = txn.commit_many(recs)?;
         for (i, lrec) in indices.into_iter().zip(committed) {
             results[i].seq = Some(lrec.seq);
@@ -257,18 +262,20 @@ impl Group {
     }
 }
 
-/// One package checked and, when accepted and storing, its blobs staged and its record built.
+/// One package checked and, when storing, its blobs staged and its record built.
 struct Prepared {
     result: IngestResult,
     record: Option<NewRecord>,
     /// (aanleveraar, idLevering), when the opdracht was readable.
     key: Option<(String, String)>,
     afbreek: bool,
+    /// wIds of the regeling expressions this delivery adds.
+    wids: Vec<(String, BTreeSet<String>)>,
 }
 
 impl Prepared {
     fn done(result: IngestResult) -> Prepared {
-        Prepared { result, record: None, key: None, afbreek: false }
+        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new() }
     }
 }
 
@@ -289,11 +296,25 @@ fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, pa
     }
 }
 
-/// Check one package. With `txn` (storing), an accepted non-validation request has its blobs
-/// staged in `txn` and its ledger record returned; nothing is committed here.
+/// A STOP file after validation: the module and the hash of its bytes.
+struct Verwerkt {
+    module: Module,
+    hash: Hash,
+}
+
+/// What a group commit has staged so far, for later packages of the same run.
+#[derive(Default, Clone, Copy)]
+struct Pending<'a> {
+    records: &'a [NewRecord],
+    wids: Option<&'a HashMap<String, BTreeSet<String>>>,
+}
+
+/// Check one package. With `txn` (storing), the package's blobs are staged in `txn` and its
+/// ledger record returned (accepted or, for audit, rejected); nothing is committed here.
 fn prepare(
     store: Option<&Store>,
     mut txn: Option<&mut store::Txn<'_>>,
+    pending: Pending<'_>,
     path: &Path,
     cfg: &Config,
 ) -> Result<Prepared, IngestError> {
@@ -336,17 +357,16 @@ fn prepare(
     let Some(opdracht) = opdracht else {
         return Ok(Prepared::done(rejected(&bron, None, meldingen, None)));
     };
-    opdracht_checks(&opdracht, &pkg, cfg, &mut meldingen);
     let key = Some((opdracht.id_aanleveraar.clone(), opdracht.id_levering.clone()));
     let afbreek = opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht;
-    let commit = txn.is_some();
-    if opdracht.soort.is_validatie() {
+    // A delivery without identity cannot be recorded (the ledger is keyed by it).
+    if opdracht.id_levering.is_empty() || opdracht.id_aanleveraar.is_empty() {
         txn = None;
     }
 
-    // Every file once: bounded read, hash, stage, parse, drop the bytes.
+    // Every file once: bounded read, hash, stage, parse, validate, drop the bytes and the tree.
     let mut files: Vec<FileRef> = Vec::new();
-    let mut sha512: BTreeMap<String, String> = BTreeMap::new();
+    let mut bestanden: Vec<BestandInfo> = Vec::new();
     let mut verwerkt: Vec<Verwerkt> = Vec::new();
     for entry in pkg.entries() {
         let name = entry.name.clone();
@@ -368,9 +388,8 @@ fn prepare(
             content_type: manifest.as_ref().and_then(|m| m.bestand(&name)).map(|b| b.content_type.clone()),
         });
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".gml") {
-            sha512.insert(name.clone(), hex::encode(Sha512::digest(&bytes)));
-        }
+        let sha512 = (!lower.ends_with(".xml")).then(|| hex::encode(Sha512::digest(&bytes)));
+        bestanden.push(BestandInfo { naam: name.clone(), grootte: bytes.len() as u64, sha512 });
         let is_xml = lower.ends_with(".xml") || lower.ends_with(".gml");
         if !is_xml || name == package::OPDRACHT_BESTAND || name == stop::manifest::MANIFEST_BESTAND {
             continue;
@@ -378,7 +397,8 @@ fn prepare(
         match parse_bestand(&name, bytes) {
             Ok((b, m)) => {
                 meldingen.extend(m);
-                verwerkt.push(Verwerkt { bestand: name, hash, soort: b.soort, inhoud: b.inhoud });
+                let module = validator::valideer_bestand(b, &mut meldingen);
+                verwerkt.push(Verwerkt { module, hash });
             }
             Err(m) => meldingen.extend(m),
         }
@@ -386,43 +406,62 @@ fn prepare(
     let listing: Vec<(String, [u8; 32])> = files.iter().map(|f| (f.name.clone(), f.hash.0)).collect();
     let listing_bytes = package::package_listing(&listing);
     let package_hash = Hash::of(&listing_bytes);
+    let ph_hex = package_hash.to_hex();
 
-    module_checks(&opdracht, &verwerkt, &sha512, &mut meldingen);
-
-    // History: idLevering uniqueness per aanleveraar, and the target of an afbreek request.
-    let mut afgebroken = Vec::new();
-    if let Some(s) = store {
-        if let Some(seq) = s.index().delivery_by_levering(&opdracht.id_aanleveraar, &opdracht.id_levering)? {
-            if let Some(earlier) = s.record(seq)? {
-                if earlier.rec.package_hash == package_hash {
-                    let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
-                    return Ok(Prepared { result, record: None, key, afbreek });
-                }
-                meldingen.push(Melding::fout_technisch(
-                    "LVBB1012",
-                    format!(
-                        "De combinatie van aanleveraar {} en idLevering '{}' is al gebruikt (levering {seq}, ontvangen {}) voor een ander pakket. Kies een nieuw idLevering.",
-                        opdracht.id_aanleveraar, opdracht.id_levering, earlier.rec.received_at
-                    ),
-                ).in_bestand(package::OPDRACHT_BESTAND));
-            }
-        }
-        if opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht {
-            afgebroken = afbreek_checks(s, &opdracht, cfg, &mut meldingen)?;
-        }
+    // The same package again: the earlier result, nothing stored twice.
+    if let Some(s) = store
+        && let Some(seq) = s.index().delivery_by_levering(&opdracht.id_aanleveraar, &opdracht.id_levering)?
+        && let Some(earlier) = s.record(seq)?
+        && earlier.rec.package_hash == package_hash
+    {
+        let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new() });
     }
+
+    let empty = HashMap::new();
+    let historie = StoreHistorie {
+        store,
+        pending: pending.records,
+        pending_wids: pending.wids.unwrap_or(&empty),
+    };
+    let modules: Vec<Module> = verwerkt.iter().map(|v| v.module.clone()).collect();
+    let levering = Levering {
+        opdracht: &opdracht,
+        manifest: manifest.as_ref(),
+        bestanden: &bestanden,
+        modules: &modules,
+        vandaag: cfg.today,
+        historie: &historie,
+        package_hash: Some(&ph_hex),
+    };
+    validator::valideer_levering(&levering, &mut meldingen).map_err(IngestError::Historie)?;
+    drop(modules);
 
     stop::melding::sort_meldingen(&mut meldingen);
-    let ph = Some(package_hash.to_hex());
-    if stop::melding::has_fout(&meldingen) {
-        // Blobs staged for this package stay unnamed and are discarded with the transaction.
-        let result = rejected(&bron, Some(&opdracht), meldingen, ph);
-        return Ok(Prepared { result, record: None, key, afbreek });
+    let fout = stop::melding::has_fout(&meldingen);
+    // A used idLevering cannot be recorded again: such a package is only reported.
+    if meldingen.iter().any(|m| m.code == "LVBB1012") {
+        txn = None;
     }
-    let uitkomst = if commit { Uitkomst::for_opdracht(opdracht.soort) } else { Uitkomst::Valide };
-    let effects = if opdracht.soort == OpdrachtSoort::BreekPublicatieAfOpdracht {
-        Effects { afgebroken, ..Default::default() }
+    let commit = txn.is_some();
+    let uitkomst = if fout {
+        Uitkomst::NietValide
+    } else if commit {
+        Uitkomst::for_opdracht(opdracht.soort)
     } else {
+        Uitkomst::Valide
+    };
+    let changes = !fout && !opdracht.soort.is_validatie();
+    let mut wids: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut effects = if !changes {
+        Effects::default()
+    } else if afbreek {
+        match store {
+            Some(s) => Effects { afgebroken: afgebroken_door(s, &opdracht)?, ..Default::default() },
+            None => Effects::default(),
+        }
+    } else {
+        wids = wids_of(&verwerkt, &historie)?;
         effects_of(&opdracht, &verwerkt)
     };
     let result = IngestResult {
@@ -433,19 +472,29 @@ fn prepare(
         meldingen,
         seq: None,
         herhaald: false,
-        package_hash: ph,
+        package_hash: Some(ph_hex.clone()),
         works: effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
     let Some(txn) = txn else {
-        return Ok(Prepared { result, record: None, key, afbreek });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new() });
     };
+    for (expr, set) in &wids {
+        if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
+            let mut text = String::new();
+            for w in set {
+                text.push_str(w);
+                text.push('\n');
+            }
+            e.wids = Some(txn.put_blob(text.as_bytes())?);
+        }
+    }
     let report = Report {
         id_levering: opdracht.id_levering.clone(),
         opdracht: opdracht.soort,
         uitkomst,
         ontvangen: cfg.now.to_rfc3339(),
-        package_hash: package_hash.to_hex(),
+        package_hash: ph_hex,
         meldingen: result.meldingen.clone(),
     };
     let report_json = serde_json::to_vec_pretty(&report).expect("report serialises");
@@ -464,7 +513,7 @@ fn prepare(
         derived: Vec::new(),
         effects,
     };
-    Ok(Prepared { result, record: Some(record), key, afbreek })
+    Ok(Prepared { result, record: Some(record), key, afbreek, wids })
 }
 
 fn repeated(
@@ -494,161 +543,63 @@ fn repeated(
     })
 }
 
-fn opdracht_checks(o: &Opdracht, pkg: &Package, cfg: &Config, meldingen: &mut Vec<Melding>) {
-    let loc = |m: Melding| m.in_bestand(package::OPDRACHT_BESTAND);
-    if let Some(f) = &o.hoofdbestand
-        && !pkg.contains(f)
-    {
-        meldingen.push(loc(Melding::fout_technisch(
-            "LVBB1506",
-            format!(
-                "Het bestand '{f}' dat in opdracht.xml als {} is genoemd, zit niet in de levering. Voeg het bestand toe of corrigeer de naam.",
-                o.soort.hoofdbestand_element().unwrap_or("publicatie")
-            ),
-        )));
-    }
-    if o.id_levering.eq_ignore_ascii_case("onbekend") {
-        meldingen.push(loc(Melding::fout_technisch(
-            "BHKV9998",
-            "idLevering 'onbekend' is niet toegestaan. Geef een uniek idLevering op.",
-        )));
-    }
-    if o.soort.heeft_datum_bekendmaking()
-        && let Some(d) = o.datum_bekendmaking()
-        && d <= cfg.today
-        && o.soort == OpdrachtSoort::PublicatieOpdracht
-    {
-        meldingen.push(loc(Melding::fout_inhoudelijk(
-            "LVBB1501",
-            format!(
-                "datumBekendmaking {d} ligt niet in de toekomst (vandaag is {}). Kies een datum na vandaag.",
-                cfg.today
-            ),
-        )));
-    }
-}
-
-/// Checks that need the parsed modules: the main file has the right kind, IO hashes match.
-fn module_checks(
-    o: &Opdracht,
-    verwerkt: &[Verwerkt],
-    sha512: &BTreeMap<String, String>,
-    meldingen: &mut Vec<Melding>,
-) {
-    if let Some(f) = &o.hoofdbestand
-        && let Some(v) = verwerkt.iter().find(|v| &v.bestand == f)
-    {
-        let ok = match o.soort {
-            OpdrachtSoort::ValidatieOpdracht | OpdrachtSoort::PublicatieOpdracht => v.soort.is_publicatie(),
-            OpdrachtSoort::ValidatieRevisieOpdracht | OpdrachtSoort::RevisieOpdracht => {
-                v.soort == ModuleSoort::AanleveringRevisie
-            }
-            OpdrachtSoort::ValidatieProcedureverloopmutatieOpdracht
-            | OpdrachtSoort::ProcedureverloopmutatieOpdracht => {
-                v.soort == ModuleSoort::AanleveringProcedureverloopmutatie
-            }
-            _ => true,
-        };
-        if !ok {
-            meldingen.push(
-                Melding::fout_technisch(
-                    "LVBB1515",
-                    format!(
-                        "Het bestand '{f}' is een {:?}; een {} verwacht hier een ander soort STOP-document (bijvoorbeeld AanleveringBesluit of AanleveringKennisgeving).",
-                        v.soort,
-                        o.soort.element()
-                    ),
-                )
-                .in_bestand(f.clone()),
-            );
-        }
-    }
-    for v in verwerkt {
-        let Inhoud::InformatieObject(io) = &v.inhoud else { continue };
-        for b in &io.bestanden {
-            match sha512.get(&b.bestandsnaam) {
-                None => meldingen.push(
-                    Melding::fout_inhoudelijk(
-                        "LVBB3009",
-                        format!(
-                            "Het bestand '{}' van informatieobject {} zit niet in de levering. Voeg het GML-bestand toe.",
-                            b.bestandsnaam, io.id.expression
-                        ),
-                    )
-                    .at(b.locatie.clone()),
-                ),
-                Some(actual) if !actual.eq_ignore_ascii_case(b.hash.trim()) => meldingen.push(
-                    Melding::fout_inhoudelijk(
-                        "LVBB3008",
-                        format!(
-                            "De hash van '{}' klopt niet: in {} staat {}, maar de SHA-512 van het bestand is {actual}. Bereken de hash opnieuw over het aangeleverde bestand.",
-                            b.bestandsnaam, v.bestand, b.hash
-                        ),
-                    )
-                    .at(b.locatie.clone()),
-                ),
-                Some(_) => {}
-            }
-        }
-    }
-}
-
-fn afbreek_checks(
-    store: &Store,
-    o: &Opdracht,
-    cfg: &Config,
-    meldingen: &mut Vec<Melding>,
-) -> Result<Vec<String>, IngestError> {
+/// The ids an accepted afbreek request cancels: the publication and every version it delivered.
+fn afgebroken_door(store: &Store, o: &Opdracht) -> Result<Vec<String>, IngestError> {
     let Some(id) = o.identificatie.as_deref() else { return Ok(Vec::new()) };
     let idx = store.index();
     let targets: Vec<store::ExpressionView> = match idx.work(id)? {
         Some(w) => w.expressions.iter().filter_map(|e| idx.expression(e).transpose()).collect::<Result<_, _>>()?,
         None => idx.expression(id)?.into_iter().collect(),
     };
-    let publicaties: Vec<_> = targets.iter().filter(|e| e.entry.kind != "regeling" && e.entry.kind != "informatieobject").collect();
-    if publicaties.is_empty() {
-        meldingen.push(
-            Melding::fout_inhoudelijk(
-                "LVBB1551",
-                format!("De publicatie '{id}' die afgebroken moet worden, is niet bekend. Controleer de identificatie."),
-            )
-            .in_bestand(package::OPDRACHT_BESTAND),
-        );
-        return Ok(Vec::new());
-    }
-    if publicaties.iter().all(|e| e.afgebroken) {
-        meldingen.push(
-            Melding::fout_inhoudelijk("LVBB1551", format!("De publicatie '{id}' is al afgebroken."))
-                .in_bestand(package::OPDRACHT_BESTAND),
-        );
-    }
-    for e in &publicaties {
-        if let Some(d) = e.entry.datum_bekendmaking.as_deref().and_then(stop::opdracht::parse_date)
-            && d <= cfg.today
-        {
-            meldingen.push(
-                Melding::fout_inhoudelijk(
-                    "LVBB1553",
-                    format!(
-                        "De publicatie {} is al bekendgemaakt op {d}; afbreken kan alleen vóór de datum van bekendmaking.",
-                        e.entry.expression
-                    ),
-                )
-                .in_bestand(package::OPDRACHT_BESTAND),
-            );
-        }
-    }
-    // The cancelled publication and every version it delivered leave all views.
     let mut out = vec![id.to_string()];
-    for e in &publicaties {
-        let rec = store.record(e.seq)?;
-        if let Some(r) = rec {
+    for e in targets.iter().filter(|e| e.entry.kind != "regeling" && e.entry.kind != "informatieobject") {
+        if let Some(r) = store.record(e.seq)? {
             out.extend(r.rec.effects.works.iter().map(|w| w.work.clone()));
             out.extend(r.rec.effects.expressions.iter().map(|x| x.expression.clone()));
         }
     }
     out.sort();
     out.dedup();
+    Ok(out)
+}
+
+/// The wIds of every regeling version a delivery adds. An initial text gives its own wIds; a
+/// mutation gives the was-version's wIds plus what its actions add minus what they remove (an
+/// approximation until text consolidation: a removed element's descendants are only removed
+/// when the mutation marks them).
+fn wids_of(verwerkt: &[Verwerkt], h: &dyn Historie) -> Result<Vec<(String, BTreeSet<String>)>, IngestError> {
+    use validator::feiten::ActieSoort;
+    let mut out: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for v in verwerkt {
+        out.extend(v.module.regeling_wids.iter().cloned());
+    }
+    for v in verwerkt {
+        for m in &v.module.mutaties {
+            let Some(wordt) = &m.wordt else { continue };
+            let mut set = match &m.was {
+                Some(was) => match out.iter().find(|(e, _)| e == was) {
+                    Some((_, s)) => s.clone(),
+                    None => h.wids(was).map_err(IngestError::Historie)?.unwrap_or_default(),
+                },
+                None => BTreeSet::new(),
+            };
+            for a in &m.acties {
+                for w in &a.verwijderde_wids {
+                    set.remove(w);
+                }
+                if a.soort == ActieSoort::Verwijder
+                    && let Some(w) = &a.wat
+                {
+                    set.remove(w);
+                }
+                if a.soort == ActieSoort::VervangRegeling {
+                    set.clear();
+                }
+                set.extend(a.wids.iter().cloned());
+            }
+            out.push((wordt.clone(), set));
+        }
+    }
     Ok(out)
 }
 
@@ -684,14 +635,22 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
             expression: id.to_string(),
             work: work.to_string(),
             kind: kind.to_string(),
-            file: Some(v.bestand.clone()),
+            file: Some(v.module.bestand.clone()),
             blob: Some(v.hash),
             datum_bekendmaking: datum.clone(),
             ontwerp,
+            wids: None,
         });
     };
     for v in verwerkt {
-        match &v.inhoud {
+        if let Some(c) = v.module.inhoud.consolidatie() {
+            for d in c.doelen() {
+                if !e.doelen.iter().any(|x| x == d) {
+                    e.doelen.push(d.to_string());
+                }
+            }
+        }
+        match &v.module.inhoud {
             Inhoud::Besluit(b) => {
                 let ontwerp = b.is_ontwerp();
                 work(&mut e, &b.id.work, b.id.soort_work.as_ref(), "besluit", titel(&b.metadata));
@@ -712,7 +671,7 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
                 expr(&mut e, &io.id.expression, &io.id.work, "informatieobject", v, false);
             }
             Inhoud::Revisie(p) | Inhoud::Rectificatie(p) | Inhoud::Mededeling(p) => {
-                let kind = match v.soort {
+                let kind = match v.module.soort {
                     ModuleSoort::AanleveringRevisie => "revisie",
                     ModuleSoort::AanleveringRectificatie => "rectificatie",
                     _ => "mededeling",

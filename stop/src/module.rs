@@ -331,6 +331,17 @@ pub enum Inhoud {
     Overig { namespace: String, root: String },
 }
 
+impl Inhoud {
+    /// The ConsolidatieInformatie of a besluit, revisie, rectificatie or mededeling.
+    pub fn consolidatie(&self) -> Option<&ConsolidatieInformatie> {
+        match self {
+            Inhoud::Besluit(b) => b.consolidatie.as_ref(),
+            Inhoud::Revisie(p) | Inhoud::Rectificatie(p) | Inhoud::Mededeling(p) => p.consolidatie.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// One parsed file of a delivery.
 #[derive(Debug)]
 pub struct StopBestand {

@@ -22,7 +22,7 @@ regel!(RB3003, Fout, Technisch, Opdracht, Levering, "regelbank", "idBevoegdGezag
     "{veld} '{waarde}' is geen OIN: een OIN bestaat uit precies 20 cijfers.");
 regel!(LVBB1501, Fout, Inhoudelijk, Opdracht, Levering, "LVBB", "datumBekendmaking lies in the future",
     "datumBekendmaking {datum} ligt niet in de toekomst (vandaag is {vandaag}). Kies een datum na vandaag.");
-regel!(LVBB1519, Fout, Inhoudelijk, Opdracht, Levering, "LVBB", "datumBekendmaking is a working day (no weekend, no feestdag of the Algemene termijnenwet)",
+regel!(LVBB1519, Waarschuwing, Inhoudelijk, Opdracht, Levering, "LVBB", "datumBekendmaking is a working day (no weekend, no feestdag of the Algemene termijnenwet); a waarschuwing here, a fout in the LVBB (the LVBB's own test deliveries use weekend dates)",
     "datumBekendmaking {datum} is {reden}; bekendmaken kan alleen op een werkdag. Kies een werkdag.");
 regel!(RB3004, Fout, Technisch, Opdracht, Levering, "regelbank", "verwerkingsrestrictie has the only allowed value 'Bekendmaken'",
     "verwerkingsrestrictie '{waarde}' is onbekend; de enige toegestane waarde is 'Bekendmaken'.");
@@ -36,7 +36,7 @@ regel!(RB3006, Fout, Inhoudelijk, Opdracht, Levering, "regelbank", "The publicat
     "De publicatie '{id}' is al afgebroken.");
 regel!(LVBB1553, Fout, Inhoudelijk, Opdracht, Levering, "LVBB", "A publication can only be cancelled before its datumBekendmaking",
     "De publicatie {id} is al bekendgemaakt op {datum}; afbreken kan alleen vóór de datum van bekendmaking.");
-regel!(RB3007, Fout, Inhoudelijk, Opdracht, Levering, "regelbank", "Only the bevoegd gezag of a publication can cancel it",
+regel!(RB3007, Waarschuwing, Inhoudelijk, Opdracht, Levering, "regelbank", "An afbreekopdracht on behalf of another bevoegd gezag than the publication's is reported",
     "De publicatie '{id}' is aangeleverd namens bevoegd gezag {eigenaar}; deze afbreekopdracht is namens {bg}.");
 
 pub static REGELS: &[&Regel] = &[
