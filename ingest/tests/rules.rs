@@ -231,6 +231,7 @@ fn every_rule_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
             checked += 1;
         }
     }
+    eprintln!("{checked} rule cases checked");
     assert!(failures.is_empty(), "{} of {checked} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
