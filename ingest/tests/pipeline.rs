@@ -227,7 +227,10 @@ fn same_package_twice_is_stored_once_and_a_reused_id_levering_is_lvbb1012() {
     }
     fixtures::write_dir(&files2, &changed).unwrap();
     let r = ingest::ingest(&store, &changed, &cfg).unwrap();
-    assert_eq!(codes(&r), ["LVBB1012"], "{:?}", r.meldingen);
+    // Other history rules fire too (the versions already exist); LVBB1012 is the one that
+    // names the reused idLevering, and such a package is not recorded.
+    assert!(codes(&r).contains(&"LVBB1012"), "{:?}", r.meldingen);
+    assert_eq!(r.seq, None);
     assert_eq!(fingerprint(tmp.path()), after_first);
 }
 

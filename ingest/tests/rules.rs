@@ -7,6 +7,7 @@
 //! basis = "01-initieel-compact-gio"   # a delivery under fixtures/deliveries (default: 01-…)
 //! vandaag = "2027-03-01"              # optional, the --today of the run
 //! voor = ["02-initieel-vrijetekst"]   # optional: deliveries ingested first (history)
+//! voor_goed = []                      # optional: other history for the passing variant
 //! [fout]                              # edits that make the rule fire
 //! vervang = [{ bestand = "opdracht.xml", zoek = "2027-03-09", door = "2027-03-13" }]
 //! [goed]                              # edits that keep the package valid (may be empty)
@@ -67,6 +68,9 @@ struct Geval {
     vandaag: Option<String>,
     #[serde(default)]
     voor: Vec<String>,
+    /// History for the passing variant when it differs from `voor`.
+    #[serde(default)]
+    voor_goed: Option<Vec<String>>,
     fout: Option<Bewerkingen>,
     goed: Option<Bewerkingen>,
 }
@@ -85,6 +89,8 @@ struct Casus {
     vandaag: Option<String>,
     #[serde(default)]
     voor: Vec<String>,
+    #[serde(default)]
+    voor_goed: Option<Vec<String>>,
     fout: Option<Bewerkingen>,
     goed: Option<Bewerkingen>,
     #[serde(default, rename = "geval")]
@@ -149,11 +155,11 @@ fn delivery(name: &str) -> PathBuf {
 }
 
 /// Run one variant: a fresh store with the history, then validate the edited package.
-fn run(g: &Geval, b: &Bewerkingen, ctx: &str) -> ingest::IngestResult {
+fn run(g: &Geval, b: &Bewerkingen, voor: &[String], ctx: &str) -> ingest::IngestResult {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("data")).unwrap();
     let cfg = ingest::Config::new(day(g.vandaag.as_deref().unwrap_or("2027-03-01")));
-    for v in &g.voor {
+    for v in voor {
         let r = ingest::ingest(&store, &delivery(v), &cfg).unwrap();
         assert!(r.uitkomst.accepted(), "{ctx}: history delivery {v} rejected: {:?}", r.meldingen);
     }
@@ -169,6 +175,7 @@ fn gevallen(c: &Casus) -> Vec<Geval> {
         basis: c.basis.clone(),
         vandaag: c.vandaag.clone(),
         voor: c.voor.clone(),
+        voor_goed: c.voor_goed.clone(),
         fout: c.fout.clone(),
         goed: c.goed.clone(),
     };
@@ -203,7 +210,7 @@ fn every_rule_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
         for (i, g) in gevallen(c).iter().enumerate() {
             let ctx = format!("{code} case {} ({})", i + 1, g.naam.as_deref().unwrap_or("-"));
             let fout = g.fout.as_ref().unwrap_or_else(|| panic!("{ctx}: no [fout]"));
-            let r = run(g, fout, &ctx);
+            let r = run(g, fout, &g.voor, &ctx);
             let hits: Vec<_> = r.meldingen.iter().filter(|m| &m.code == code).collect();
             if hits.is_empty() {
                 failures.push(format!("{ctx}: failing fixture gave no {code}; got {:?}", r.meldingen.iter().map(|m| &m.code).collect::<Vec<_>>()));
@@ -220,7 +227,7 @@ fn every_rule_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
                 }
             }
             let goed = g.goed.clone().unwrap_or_default();
-            let r = run(g, &goed, &ctx);
+            let r = run(g, &goed, g.voor_goed.as_deref().unwrap_or(&g.voor), &ctx);
             if r.meldingen.iter().any(|m| &m.code == code) {
                 failures.push(format!("{ctx}: passing fixture gave {code}"));
             }
