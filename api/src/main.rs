@@ -62,6 +62,15 @@ enum Command {
     },
     /// Recreate every index from the blobs and the ledger.
     Rebuild,
+    /// List the validation rules (code, ernst, soort, phase, Dutch message).
+    Rules {
+        /// Print docs/rules.md.
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// Print the catalogue as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write synthetic, valid STOP 1.4.1 deliveries.
     Generate {
         /// Output directory; one package per delivery is written into it.
@@ -149,8 +158,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(exit_for(&results))
         }
+        Command::Rules { markdown, json } => {
+            let cat = validator::catalogus();
+            if markdown {
+                print!("{}", validator::rules_markdown());
+            } else if json {
+                let v: Vec<serde_json::Value> = cat
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "code": r.code, "ernst": r.ernst, "soort": r.soort,
+                            "fase": r.fase.as_str(), "titel": r.titel, "sjabloon": r.sjabloon,
+                            "herkomst": r.herkomst,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for r in &cat {
+                    println!("{:<9} {:<12} {:<11} {:<8} {}", r.code, r.ernst.as_str(), r.soort.as_str(), r.fase.as_str(), r.titel);
+                }
+                println!("{} rules", cat.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { paths, format } => {
-            let store = if cli.data.exists() { Some(open_store(&cli.data)?) } else { None };
+            // History (idLevering use, earlier versions) comes from the data directory when there
+            // is one; read-only, so validation works while an ingest holds the store.
+            let store = if cli.data.join("ledger").exists() {
+                Some(Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?)
+            } else {
+                None
+            };
             let cfg = config(cli.today);
             let mut results = Vec::new();
             for p in &paths {
