@@ -13,8 +13,10 @@
 pub mod context;
 pub mod feestdagen;
 pub mod feiten;
+pub mod lvbb_xml;
 pub mod regel;
 pub mod regels;
+pub mod xsd;
 
 pub use context::{BestandInfo, EerdereLevering, ExpressieFeit, GeenHistorie, Historie, HistorieFout, Levering, Module, WorkFeit};
 pub use regel::{Fase, Groep, Regel};
