@@ -766,15 +766,30 @@ fn lvbb_responses_validate_against_the_transport_schema() {
     );
 }
 
-/// A large generated besluit (about 50 MB): `cargo test --release -p validator --test xsd -- --ignored --nocapture`.
+/// Peak and current resident memory in MB (Linux), after resetting the peak.
+fn geheugen(reset: bool) -> Option<(f64, f64)> {
+    if reset {
+        std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |veld: &str| -> Option<f64> {
+        let l = status.lines().find(|l| l.starts_with(veld))?;
+        Some(l.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+    };
+    Some((kb("VmHWM:")?, kb("VmRSS:")?))
+}
+
+/// The 50 MB besluit of the ingest benchmark (`GenSpec { regelingen: 1, artikelen: 38_500,
+/// with_gio: true }`, see docs/benchmarks.md):
+/// `cargo test -p validator --test xsd large_besluit -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn large_besluit() {
     let Some(sets) = sets() else { return };
     let spec = fixtures::GenSpec {
-        regelingen: 4,
-        artikelen: 6000,
-        with_gio: false,
+        regelingen: 1,
+        artikelen: 38_500,
+        with_gio: true,
         ..Default::default()
     };
     let t = Instant::now();
@@ -786,8 +801,26 @@ fn large_besluit() {
         besluit.bytes.len() as f64 / 1e6,
         t.elapsed()
     );
+    sets.laad(SchemaKeuze::new(
+        SchemaSet::Lvbb130icStop141,
+        SchemaSoort::StopAanlevering,
+    ))
+    .unwrap();
+    let voor = geheugen(true);
     let t = Instant::now();
     let ms = sets.valideer_bestand(&besluit.name, &besluit.bytes);
-    eprintln!("validated in {:.1?}: {} meldingen", t.elapsed(), ms.len());
+    let duur = t.elapsed();
+    let na = geheugen(false);
+    eprintln!(
+        "validated in {duur:.1?}: {} meldingen; resident memory before {voor:?}, peak during and after (MB) {na:?}",
+        ms.len()
+    );
     assert!(ms.is_empty(), "{:#?}", &ms[..ms.len().min(5)]);
+    for f in &files {
+        assert!(
+            sets.valideer_bestand(&f.name, &f.bytes).is_empty(),
+            "{}",
+            f.name
+        );
+    }
 }
