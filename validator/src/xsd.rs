@@ -42,17 +42,19 @@
 //! fout; a libxml2 warning becomes ernst waarschuwing) with libxml2's English text, the file,
 //! and line and column. Validation is streaming (SAX, `xmlSchemaValidateStream`), so the
 //! position is where the parser stood when the error was raised: the end of the start tag for
-//! errors about an element or its attributes (the same line xmllint reports), the end tag for
-//! "missing child element" errors (xmllint reports the start tag there). Well-formedness
+//! errors about an element, its attributes or its value (the line xmllint reports), the end
+//! tag for errors found when an element closes, such as missing child elements (xmllint
+//! reports the start tag's line there). Well-formedness
 //! errors are reported the same way (the `stop` parser reports them as RB2001 too). At most
 //! [`MAX_MELDINGEN`] meldingen per file; one more melding counts the rest.
 //!
 //! # Cost and threads
 //!
 //! [`SchemaSets::open`] only reads the catalog. Each XSD is compiled on first use and kept
-//! (`OnceLock`); compiling takes some tens of milliseconds per set. Validation streams from the
-//! caller's bytes (an `xmlParserInputBufferCreateIO` reader over the slice: no copy, no tree), so a 50 MB file costs
-//! no memory beyond the parser's buffers. [`SchemaSets`] is `Send + Sync`: a compiled
+//! (`OnceLock`); compiling takes 2–45 ms per XSD. Validation streams from the caller's bytes
+//! (an `xmlParserInputBufferCreateIO` reader over the slice: no copy, no tree): the 50 MB
+//! generated besluit validates in about 0.8 s with under 1 MB of extra resident memory
+//! (xmllint, which builds a tree: 1.6 s, 330 MB). [`SchemaSets`] is `Send + Sync`: a compiled
 //! `xmlSchema` is read-only during validation and every call creates its own validation
 //! context (the pattern lxml uses for concurrent validation); libxml2's error callback is
 //! per thread. Only one schema directory can be open per process, because libxml2 has one
@@ -438,6 +440,9 @@ impl SchemaSets {
             } else {
                 let _stil = StilleFouten::zet(&mut v);
                 ffi::xmlSchemaSetValidStructuredErrors(vctxt, Some(verzamel), (&raw mut v).cast());
+                // Not xmlParserInputBufferCreateStatic: with libxml2 2.9 and
+                // xmlSchemaValidateStream it corrupts larger documents (bogus "Opening and
+                // ending tag mismatch" errors, crashes).
                 let mut lezer = Lezer { rest: bytes };
                 let buf = ffi::xmlParserInputBufferCreateIO(
                     Some(lees),
