@@ -23,9 +23,13 @@
 //! (under GNU time, else by polling `VmHWM`) and its peak RSS is compared with 3 × the largest
 //! file.
 //!
+//! `-rules` modes run the same without the validator's rules (`Config::regels = false`): the
+//! difference is what the rules cost (issue 3: at most +30 % on ingest time). The `errors`
+//! workload times the report of a package with 10,000 defects (20,000+ meldingen).
+//!
 //! Environment: `BENCH_REPS` (default 5 for big, 3 for small), `BENCH_SMALL` (number of small
 //! deliveries, default 1000), `BENCH_ARTIKELEN` (big besluit, default 38500), `BENCH_ONLY`
-//! (`big` or `small`), `REGELBANK_BIN` (path of the binary for the memory test).
+//! (`big`, `small` or `errors`), `REGELBANK_BIN` (path of the binary for the memory test).
 
 use chrono::NaiveDate;
 use fixtures::{GenSpec, generate_delivery, write_dir, write_zip};
@@ -46,6 +50,12 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn cfg() -> ingest::Config {
     ingest::Config::new(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap())
+}
+
+/// The same pipeline without the validator's rules (facts are still extracted): what the rules
+/// cost is the difference.
+fn cfg_no_rules() -> ingest::Config {
+    ingest::Config { regels: false, ..cfg() }
 }
 
 fn is_xml(name: &str) -> bool {
@@ -134,11 +144,11 @@ fn time_reps(reps: usize, mut f: impl FnMut(usize) -> Duration) -> (Duration, Du
     (median(v), min)
 }
 
-fn run_ingest(w: &Workload, store_root: &Path, rep: usize, tag: &str) -> Duration {
+fn run_ingest(w: &Workload, store_root: &Path, rep: usize, tag: &str, c: &ingest::Config) -> Duration {
     let dir = store_root.join(format!("{}-{tag}-{rep}", w.name));
     let _ = fs::remove_dir_all(&dir);
     let store = store::Store::open(&dir).expect("open store");
-    let c = cfg();
+    let c = c.clone();
     let t = Instant::now();
     // As `regelbank ingest a b c ...` does: in order, committed in groups.
     let results = ingest::pipeline::ingest_many(&store, &w.packages, &c, |_| {}).expect("ingest");
@@ -201,9 +211,22 @@ fn bench(w: &Workload, disk_root: &Path, shm_root: Option<&Path>, rows: &mut Vec
         t.elapsed()
     }));
 
-    push("ingest disk", time_reps(w.reps, |rep| run_ingest(w, disk_root, rep, "disk")));
+    // The same without the validator's rules.
+    push("validate -rules", time_reps(w.reps, |_| {
+        let c = cfg_no_rules();
+        let t = Instant::now();
+        for p in &w.packages {
+            let r = ingest::validate(None, p, &c).expect("validate");
+            assert!(r.uitkomst.accepted(), "{}: {:?}", p.display(), r.meldingen);
+        }
+        t.elapsed()
+    }));
+
+    push("ingest disk", time_reps(w.reps, |rep| run_ingest(w, disk_root, rep, "disk", &cfg())));
+    push("ingest disk -rules", time_reps(w.reps, |rep| run_ingest(w, disk_root, rep, "disk-nr", &cfg_no_rules())));
     if let Some(shm) = shm_root {
-        push("ingest shm", time_reps(w.reps, |rep| run_ingest(w, shm, rep, "shm")));
+        push("ingest shm", time_reps(w.reps, |rep| run_ingest(w, shm, rep, "shm", &cfg())));
+        push("ingest shm -rules", time_reps(w.reps, |rep| run_ingest(w, shm, rep, "shm-nr", &cfg_no_rules())));
     }
 }
 
@@ -248,6 +271,26 @@ fn child_peak_rss(bin: &Path, args: &[&std::ffi::OsStr]) -> (Duration, u64, &'st
         std::thread::sleep(Duration::from_millis(2));
     };
     (t.elapsed(), hwm_kib * 1024, "VmHWM polled (lower bound)", st.success())
+}
+
+/// Fixture 01 with `n` Tijdstempels whose eId does not exist and whose doel has no versions:
+/// at least 2 × `n` meldingen (BHKV1010, LVBB7003).
+fn write_many_errors(dir: &Path, n: usize) {
+    let src = fixtures::fixtures_dir().join("deliveries/01-initieel-compact-gio");
+    fs::create_dir_all(dir).unwrap();
+    for e in fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let p = dir.join("besluit.xml");
+    let text = fs::read_to_string(&p).unwrap();
+    let mut extra = String::new();
+    for i in 0..n {
+        extra.push_str(&format!(
+            "<Tijdstempel><doel>/join/id/proces/gm9901/2027/Fout{i}</doel><soortTijdstempel>juridischWerkendVanaf</soortTijdstempel><datum>2027-04-01</datum><eId>art_fout_{i}</eId></Tijdstempel>\n"
+        ));
+    }
+    fs::write(&p, text.replacen("</Tijdstempels>", &format!("{extra}</Tijdstempels>"), 1)).unwrap();
 }
 
 fn dir_size(p: &Path) -> u64 {
@@ -332,6 +375,24 @@ fn main() {
         }
     }
 
+    // A package with 10,000+ errors must still be reported in seconds (issue 3, item 6).
+    let mut many_errors = None;
+    if only.is_empty() || only == "errors" {
+        let dir = base.path().join("errors/pkg");
+        write_many_errors(&dir, 10_000);
+        let reps = env_usize("BENCH_REPS", 5);
+        let mut n = 0;
+        let (med, min) = time_reps(reps, |_| {
+            let t = Instant::now();
+            let r = ingest::validate(None, &dir, &cfg()).expect("validate");
+            let d = t.elapsed();
+            n = r.meldingen.len();
+            d
+        });
+        eprintln!("== errors: {n} meldingen, median {:.3} s, min {:.3} s", med.as_secs_f64(), min.as_secs_f64());
+        many_errors = Some((n, med.as_secs_f64()));
+    }
+
     // The table.
     println!();
     println!("loadavg at end: {}", loadavg());
@@ -359,6 +420,17 @@ fn main() {
             print!("; fsync/disk share ≈ {:.0} % (disk {:.3} s vs tmpfs {:.3} s)", 100.0 * (di - sh).max(0.0) / di, di, sh);
         }
         println!();
+        // Issue 3, item 6: the rules add at most 30 % to ingest time.
+        for (with, without) in [("ingest disk", "ingest disk -rules"), ("ingest shm", "ingest shm -rules"), ("validate", "validate -rules")] {
+            if let (Some(a), Some(b)) = (get(with), get(without)) {
+                let extra = 100.0 * (a - b) / b;
+                println!("{wl}: rules add {extra:+.0} % to {with} ({a:.3} s vs {b:.3} s without rules) ({} ≤ 30 %)",
+                    if extra <= 30.0 { "MET" } else { "MISSED" });
+            }
+        }
+    }
+    if let Some((n, secs)) = many_errors {
+        println!("\nmany-errors package: {n} meldingen reported in {secs:.3} s (median; validate with history-free rules)");
     }
 
     // Peak memory of the real binary.
