@@ -897,3 +897,192 @@ fn package_is_send_and_sync() {
     assert_send_sync::<Package>();
     assert_send_sync::<PackageError>();
 }
+
+// ---------------------------------------------------------------------------------------------
+// rule cases (`zie` in fixtures/rules/<CODE>.toml): each code on a bad input, and not on the
+// good input that differs only in the defect
+
+/// The good package of `good_files()` as hand-built (stored) zip entries.
+fn good_raw() -> Vec<Raw> {
+    good_files().iter().map(|(n, d)| raw(n, d)).collect()
+}
+
+/// The zip opens and every file reads back without a melding.
+fn assert_opens_and_reads(bytes: Vec<u8>, limits: &Limits) {
+    let pkg = Package::from_zip_bytes(bytes, limits).unwrap_or_else(|e| panic!("good input refused: {e}"));
+    for n in pkg.names() {
+        pkg.read(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+    }
+}
+
+#[test]
+fn lvbb1001_not_a_zip() {
+    let zip = zip_of(&good_files());
+    assert_only_code(&open_err(b"opdracht.xml en besluit.xml als platte tekst".to_vec()), "LVBB1001");
+    assert_only_code(&open_err(zip[..zip.len() - 30].to_vec()), "LVBB1001");
+    assert_opens_and_reads(zip, &Limits::default());
+}
+
+#[test]
+fn lvbb1040_total_size() {
+    let limits = Limits { max_file: 1000, max_total: 3000, ..Limits::default() };
+    let data = vec![b'a'; 900];
+    let four: Vec<Raw> = (0..4).map(|i| raw(&format!("f{i}.xml"), &data)).collect();
+    assert_only_code(&open_err_with(raw_zip(&four), &limits), "LVBB1040");
+    assert_opens_and_reads(raw_zip(&four[..2]), &limits);
+}
+
+#[test]
+fn lvbb1042_duplicate_names() {
+    let mut bad = good_raw();
+    bad.push(raw("besluit.xml", b"<AnderBesluit/>"));
+    assert_only_code(&open_err(raw_zip(&bad)), "LVBB1042");
+    let mut good = good_raw();
+    good.push(raw("besluit-2.xml", b"<AnderBesluit/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+#[test]
+fn rb1101_unsafe_name() {
+    let mut bad = good_raw();
+    bad.push(raw("../besluit-2.xml", b"<x/>"));
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1101");
+    let mut good = good_raw();
+    good.push(raw("besluit-2.xml", b"<x/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+#[test]
+fn rb1102_subdirectory() {
+    let mut bad = good_raw();
+    bad.push(raw("bijlagen/besluit-2.xml", b"<x/>"));
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1102");
+    let mut good = good_raw();
+    good.push(raw("bijlagen-besluit-2.xml", b"<x/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+#[test]
+fn rb1103_symlink() {
+    let mut link = raw("link.xml", b"besluit.xml");
+    link.mode = 0o120777;
+    let mut bad = good_raw();
+    bad.push(link);
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1103");
+    let mut good = good_raw();
+    good.push(raw("link.xml", b"besluit.xml"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+#[test]
+fn rb1104_encrypted() {
+    let mut enc = raw("geheim.xml", b"<x/>");
+    enc.flags |= 1;
+    let mut bad = good_raw();
+    bad.push(enc);
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1104");
+    let mut good = good_raw();
+    good.push(raw("geheim.xml", b"<x/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+#[test]
+fn rb1105_compression_method() {
+    let mut bz = raw("bzip.xml", b"<x/>");
+    bz.method = 12;
+    let mut bad = good_raw();
+    bad.push(bz);
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1105");
+    let mut good = good_raw();
+    good.push(raw("bzip.xml", b"<x/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+    // Deflate is the other supported method.
+    assert_opens_and_reads(zip_of(&good_files()), &Limits::default());
+}
+
+#[test]
+fn rb1108_checksum() {
+    let mut e = raw("besluit.xml", b"<AanleveringBesluit/>");
+    e.crc = Some(0xDEAD_BEEF);
+    let pkg = Package::from_zip_bytes(raw_zip(&[e]), &Limits::default()).unwrap();
+    assert_only_code(&pkg.read("besluit.xml").unwrap_err(), "RB1108");
+    assert_opens_and_reads(raw_zip(&[raw("besluit.xml", b"<AanleveringBesluit/>")]), &Limits::default());
+}
+
+#[test]
+fn rb1109_long_name() {
+    let max = Limits::default().max_name_len;
+    let long = format!("{}.xml", "a".repeat(max - 3));
+    assert_only_code(&open_err(raw_zip(&[raw(&long, b"<x/>")])), "RB1109");
+    let ok = format!("{}.xml", "a".repeat(max - 4));
+    assert_eq!(ok.chars().count(), max);
+    assert_opens_and_reads(raw_zip(&[raw(&ok, b"<x/>")]), &Limits::default());
+}
+
+#[test]
+fn rb1110_overlapping_entries() {
+    let mut twin = raw("besluit-kopie.xml", b"<AanleveringBesluit/>");
+    twin.local_of = Some(2);
+    let mut bad = good_raw();
+    bad.push(twin);
+    assert_only_code(&open_err(raw_zip(&bad)), "RB1110");
+    let mut good = good_raw();
+    good.push(raw("besluit-kopie.xml", b"<AanleveringBesluit/>"));
+    assert_opens_and_reads(raw_zip(&good), &Limits::default());
+}
+
+/// A copy of a bundled fixture delivery in `dir`.
+fn copy_fixture(name: &str, dir: &Path) {
+    let from = fixtures::fixtures_dir().join("deliveries").join(name);
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn codes_of(r: &ingest::IngestResult) -> Vec<&str> {
+    r.meldingen.iter().map(|m| m.code.as_str()).collect()
+}
+
+#[test]
+fn rb2004_invalid_utf8_in_a_stop_file() {
+    // A text edit always writes valid UTF-8, so this parser rule needs bytes.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = ingest::Config::new(day("2027-03-01"));
+    let good = tmp.path().join("goed");
+    copy_fixture("01-initieel-compact-gio", &good);
+    let r = ingest::validate(None, &good, &cfg).unwrap();
+    assert!(!codes_of(&r).contains(&"RB2004") && r.meldingen.iter().all(|m| !m.is_fout()), "{:?}", r.meldingen);
+    let bad = tmp.path().join("fout");
+    copy_fixture("01-initieel-compact-gio", &bad);
+    let mut bytes = std::fs::read(bad.join("besluit.xml")).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"<Al>").unwrap() + 4;
+    bytes.insert(at, 0xFF);
+    std::fs::write(bad.join("besluit.xml"), bytes).unwrap();
+    let r = ingest::validate(None, &bad, &cfg).unwrap();
+    let m = r.meldingen.iter().find(|m| m.code == "RB2004").unwrap_or_else(|| panic!("{:?}", r.meldingen));
+    assert_eq!(m.locatie.bestand.as_deref(), Some("besluit.xml"));
+    assert!(m.is_fout());
+}
+
+#[test]
+fn lvbb1553_afbreken_after_bekendmaking() {
+    // Two clocks: the besluit of 02 is delivered before its datumBekendmaking (2027-03-30);
+    // cancelling it is refused on or after that date and accepted before it.
+    let tmp = tempfile::tempdir().unwrap();
+    let vroeg = ingest::Config::new(day("2027-03-01"));
+    let store = store::Store::open(&tmp.path().join("data")).unwrap();
+    let d = fixtures::fixtures_dir().join("deliveries");
+    let r = ingest::ingest(&store, &d.join("02-initieel-vrijetekst"), &vroeg).unwrap();
+    assert!(r.uitkomst.accepted(), "{:?}", r.meldingen);
+    let te_laat = ingest::validate(Some(&store), &d.join("04-afbreken"), &ingest::Config::new(day("2027-03-30"))).unwrap();
+    let m = te_laat.meldingen.iter().find(|m| m.code == "LVBB1553").unwrap_or_else(|| panic!("{:?}", te_laat.meldingen));
+    assert!(m.is_fout() && m.locatie.bestand.as_deref() == Some("opdracht.xml"), "{m:?}");
+    let op_tijd = ingest::validate(Some(&store), &d.join("04-afbreken"), &ingest::Config::new(day("2027-03-29"))).unwrap();
+    assert!(op_tijd.meldingen.iter().all(|m| !m.is_fout()), "{:?}", op_tijd.meldingen);
+}
