@@ -37,6 +37,8 @@ def geval_toml(g, table=None):
             keys.append(f"{k} = {s(g[k])}")
     if g.get("voor"):
         keys.append("voor = [" + ", ".join(s(v) for v in g["voor"]) + "]")
+    if g.get("zonder_opslag"):
+        keys.append("zonder_opslag = true")
     if g.get("voor_goed") is not None:
         keys.append("voor_goed = [" + ", ".join(s(v) for v in g["voor_goed"]) + "]")
     out.extend(keys)

@@ -121,6 +121,10 @@ impl Historie for StoreHistorie<'_> {
         Ok(self.pending_wids.get(expression).cloned())
     }
 
+    fn beschikbaar(&self) -> bool {
+        self.store.is_some() || !self.pending.is_empty()
+    }
+
     fn doel_bekend(&self, doel: &str) -> Result<bool, HistorieFout> {
         if self.pending.iter().filter(|r| accepted(r)).any(|r| r.effects.doelen.iter().any(|d| d == doel)) {
             return Ok(true);

@@ -573,11 +573,10 @@ fn afgebroken_door(store: &Store, o: &Opdracht) -> Result<Vec<String>, IngestErr
 }
 
 /// The wIds of every regeling version a delivery adds. An initial text gives its own wIds; a
-/// mutation gives the was-version's wIds plus what its actions add minus what they remove (an
-/// approximation until text consolidation: a removed element's descendants are only removed
-/// when the mutation marks them).
+/// mutation gives the was-version's wIds with its actions applied ([`validator::feiten::Mutatie::wordt_wids`],
+/// the same derivation the rules use). A version whose was-version has no known wId set gets
+/// none (rather than a partial set that would make later mutations look wrong).
 fn wids_of(verwerkt: &[Verwerkt], h: &dyn Historie) -> Result<Vec<(String, BTreeSet<String>)>, IngestError> {
-    use validator::feiten::ActieSoort;
     let mut out: Vec<(String, BTreeSet<String>)> = Vec::new();
     for v in verwerkt {
         out.extend(v.module.regeling_wids.iter().cloned());
@@ -585,28 +584,21 @@ fn wids_of(verwerkt: &[Verwerkt], h: &dyn Historie) -> Result<Vec<(String, BTree
     for v in verwerkt {
         for m in &v.module.mutaties {
             let Some(wordt) = &m.wordt else { continue };
-            let mut set = match &m.was {
-                Some(was) => match out.iter().find(|(e, _)| e == was) {
-                    Some((_, s)) => s.clone(),
-                    None => h.wids(was).map_err(IngestError::Historie)?.unwrap_or_default(),
-                },
-                None => BTreeSet::new(),
+            let vervangt_alles = m.acties.iter().any(|a| a.soort == validator::feiten::ActieSoort::VervangRegeling);
+            let was = if vervangt_alles {
+                Some(BTreeSet::new())
+            } else {
+                match &m.was {
+                    Some(was) => match out.iter().find(|(e, _)| e == was) {
+                        Some((_, s)) => Some(s.clone()),
+                        None => h.wids(was).map_err(IngestError::Historie)?,
+                    },
+                    None => None,
+                }
             };
-            for a in &m.acties {
-                for w in &a.verwijderde_wids {
-                    set.remove(w);
-                }
-                if a.soort == ActieSoort::Verwijder
-                    && let Some(w) = &a.wat
-                {
-                    set.remove(w);
-                }
-                if a.soort == ActieSoort::VervangRegeling {
-                    set.clear();
-                }
-                set.extend(a.wids.iter().cloned());
+            if let Some(was) = was {
+                out.push((wordt.clone(), m.wordt_wids(&was)));
             }
-            out.push((wordt.clone(), set));
         }
     }
     Ok(out)

@@ -8,6 +8,7 @@
 //! vandaag = "2027-03-01"              # optional, the --today of the run
 //! voor = ["02-initieel-vrijetekst"]   # optional: deliveries ingested first (history)
 //! voor_goed = []                      # optional: other history for the passing variant
+//! zonder_opslag = true                # optional: validate without any store
 //! [fout]                              # edits that make the rule fire
 //! vervang = [{ bestand = "opdracht.xml", zoek = "2027-03-09", door = "2027-03-13" }]
 //! [goed]                              # edits that keep the package valid (may be empty)
@@ -71,6 +72,9 @@ struct Geval {
     /// History for the passing variant when it differs from `voor`.
     #[serde(default)]
     voor_goed: Option<Vec<String>>,
+    /// Validate without any store (as `regelbank validate` without a data directory).
+    #[serde(default)]
+    zonder_opslag: bool,
     fout: Option<Bewerkingen>,
     goed: Option<Bewerkingen>,
 }
@@ -91,6 +95,8 @@ struct Casus {
     voor: Vec<String>,
     #[serde(default)]
     voor_goed: Option<Vec<String>>,
+    #[serde(default)]
+    zonder_opslag: bool,
     fout: Option<Bewerkingen>,
     goed: Option<Bewerkingen>,
     #[serde(default, rename = "geval")]
@@ -166,7 +172,7 @@ fn run(g: &Geval, b: &Bewerkingen, voor: &[String], ctx: &str) -> ingest::Ingest
     let pkg = tmp.path().join("pakket");
     copy_dir(&delivery(g.basis.as_deref().unwrap_or("01-initieel-compact-gio")), &pkg);
     apply(&pkg, b, ctx);
-    ingest::validate(Some(&store), &pkg, &cfg).unwrap()
+    ingest::validate(if g.zonder_opslag { None } else { Some(&store) }, &pkg, &cfg).unwrap()
 }
 
 fn gevallen(c: &Casus) -> Vec<Geval> {
@@ -176,6 +182,7 @@ fn gevallen(c: &Casus) -> Vec<Geval> {
         vandaag: c.vandaag.clone(),
         voor: c.voor.clone(),
         voor_goed: c.voor_goed.clone(),
+        zonder_opslag: c.zonder_opslag,
         fout: c.fout.clone(),
         goed: c.goed.clone(),
     };

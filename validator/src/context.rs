@@ -54,6 +54,11 @@ pub trait Historie {
     fn wids(&self, expression: &str) -> Result<Option<BTreeSet<String>>, HistorieFout>;
     /// True when an accepted delivery used this doel.
     fn doel_bekend(&self, doel: &str) -> Result<bool, HistorieFout>;
+    /// False when there is no store at all (validation of a package on its own): rules that
+    /// report the *absence* of something earlier delivered cannot judge then.
+    fn beschikbaar(&self) -> bool {
+        true
+    }
 }
 
 /// No history: validation without a store. Rules that need history do not fire.
@@ -74,6 +79,9 @@ impl Historie for GeenHistorie {
     }
     fn doel_bekend(&self, _: &str) -> Result<bool, HistorieFout> {
         Ok(false)
+    }
+    fn beschikbaar(&self) -> bool {
+        false
     }
 }
 

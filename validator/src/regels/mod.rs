@@ -35,8 +35,11 @@ pub mod pakket;
 pub mod schema;
 pub mod xml;
 
+static ENGINE: &[&Regel] = &[&RB3008];
+
 /// Every group's rules.
 pub static ALLE: &[&[&Regel]] = &[
+    ENGINE,
     pakket::REGELS,
     xml::REGELS,
     opdracht::REGELS,
@@ -58,7 +61,40 @@ pub(crate) fn bestand(b: &StopBestand, out: &mut Vec<Melding>) {
     kennisgeving::bestand(b, out);
 }
 
+regel!(RB3008, Informatie, Technisch, Opdracht, Levering, "regelbank", "Without a store, rules that need earlier deliveries are not run (and say so)",
+    "Er is geen opslag met eerdere leveringen gebruikt; de controles {codes} zijn daarom niet uitgevoerd. Valideer met --data om ze mee te nemen.");
+
+/// Rules that fire on the *absence* of something delivered earlier. Without any history they
+/// would fire on every package, so they are held back and [`RB3008`] says which were skipped.
+pub static ALLEEN_MET_HISTORIE: &[&str] = &[
+    "LVBB1551", "LVBB3504", "LVBB3510", "LVBB3513", "LVBB4015", "LVBB4040", "LVBB4702", "LVBB4705", "LVBB7003",
+];
+
 pub(crate) fn levering(l: &Levering<'_>, out: &mut Vec<Melding>) -> Result<(), HistorieFout> {
+    let start = out.len();
+    levering_regels(l, out)?;
+    if !l.historie.beschikbaar() {
+        let mut overgeslagen: Vec<String> = Vec::new();
+        let mut i = start;
+        while i < out.len() {
+            if ALLEEN_MET_HISTORIE.contains(&out[i].code.as_str()) {
+                let m = out.remove(i);
+                if !overgeslagen.contains(&m.code) {
+                    overgeslagen.push(m.code);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        if !overgeslagen.is_empty() {
+            overgeslagen.sort();
+            out.push(RB3008.melding(stop::Locatie::bestand("opdracht.xml"), &[("codes", &crate::regel::Opsomming(&overgeslagen))]));
+        }
+    }
+    Ok(())
+}
+
+fn levering_regels(l: &Levering<'_>, out: &mut Vec<Melding>) -> Result<(), HistorieFout> {
     opdracht::levering(l, out)?;
     identificatie::levering(l, out)?;
     consolidatie::levering(l, out)?;
