@@ -37,6 +37,10 @@ def geval_toml(g, table=None):
             keys.append(f"{k} = {s(g[k])}")
     if g.get("voor"):
         keys.append("voor = [" + ", ".join(s(v) for v in g["voor"]) + "]")
+    if g.get("schemas"):
+        keys.append("schemas = true")
+    if g.get("schemas_goed") is not None:
+        keys.append("schemas_goed = " + ("true" if g["schemas_goed"] else "false"))
     if g.get("zonder_opslag"):
         keys.append("zonder_opslag = true")
     if g.get("voor_goed") is not None:

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
+use validator::xsd::SchemaSets;
 use stop::manifest::{parse_manifest, Manifest};
 use stop::module::{parse_bestand, Inhoud, ModuleSoort};
 use validator::{BestandInfo, Historie, Levering, Module};
@@ -34,11 +36,20 @@ pub struct Config {
     /// Run the validator's rules (per file and per package). Always on in regelbank; off only
     /// in benchmarks, to measure what the rules cost.
     pub regels: bool,
+    /// The XSD layer: every XML file validated against the schema set of its schemaversie.
+    /// `None`: the layer does not run, and every report says so (RB4002).
+    pub schemas: Option<Arc<SchemaSets>>,
 }
 
 impl Config {
     pub fn new(today: NaiveDate) -> Config {
-        Config { today, now: Utc::now(), limits: Limits::default(), regels: true }
+        Config { today, now: Utc::now(), limits: Limits::default(), regels: true, schemas: None }
+    }
+
+    /// The same with the XSD layer on.
+    pub fn met_schemas(mut self, schemas: Arc<SchemaSets>) -> Config {
+        self.schemas = Some(schemas);
+        self
     }
 }
 
@@ -305,6 +316,25 @@ struct Verwerkt {
     hash: Hash,
 }
 
+/// The XSD layer on one file, when a schema directory is configured. Schema errors in
+/// opdracht.xml and manifest.xml are the LVBB's own rules LVBB1006 and LVBB1008.
+fn xsd(cfg: &Config, bestand: &str, bytes: &[u8], meldingen: &mut Vec<Melding>) {
+    let Some(sets) = &cfg.schemas else { return };
+    let code = match bestand {
+        package::OPDRACHT_BESTAND => Some("LVBB1006"),
+        stop::manifest::MANIFEST_BESTAND => Some("LVBB1008"),
+        _ => None,
+    };
+    for mut m in sets.valideer_bestand(bestand, bytes) {
+        if let Some(c) = code
+            && m.code == "RB4001"
+        {
+            m.code = c.to_string();
+        }
+        meldingen.push(m);
+    }
+}
+
 /// What a group commit has staged so far, for later packages of the same run.
 #[derive(Default, Clone, Copy)]
 struct Pending<'a> {
@@ -342,13 +372,21 @@ fn prepare(
         }
     };
     let manifest: Option<Manifest> = read(stop::manifest::MANIFEST_BESTAND, &mut meldingen).and_then(|b| {
-        parse_manifest(&b).map_err(|m| meldingen.extend(m)).ok()
+        let m = parse_manifest(&b).map_err(|m| meldingen.extend(m)).ok();
+        if m.is_some() {
+            xsd(cfg, stop::manifest::MANIFEST_BESTAND, &b, &mut meldingen);
+        }
+        m
     });
     meldingen.extend(package::check_integrity(&pkg, manifest.as_ref()));
     let opdracht: Option<Opdracht> = read(package::OPDRACHT_BESTAND, &mut meldingen).and_then(|b| {
+        let kopie = cfg.schemas.is_some().then(|| b.clone());
         match parse_opdracht(b) {
             Ok((o, m)) => {
                 meldingen.extend(m);
+                if let Some(b) = kopie {
+                    xsd(cfg, package::OPDRACHT_BESTAND, &b, &mut meldingen);
+                }
                 Some(o)
             }
             Err(m) => {
@@ -400,6 +438,8 @@ fn prepare(
         match parse_bestand(&name, bytes) {
             Ok((b, m)) => {
                 meldingen.extend(m);
+                // The XSD layer reads the bytes the tree was parsed from (no second copy).
+                xsd(cfg, &name, b.document.source().as_bytes(), &mut meldingen);
                 let module = if cfg.regels {
                     validator::valideer_bestand(b, &mut meldingen)
                 } else {
@@ -443,6 +483,9 @@ fn prepare(
     };
     if cfg.regels {
         validator::valideer_levering(&levering, &mut meldingen).map_err(IngestError::Historie)?;
+    }
+    if cfg.schemas.is_none() {
+        meldingen.push(validator::xsd::niet_uitgevoerd());
     }
     drop(modules);
 
