@@ -22,6 +22,10 @@ struct Cli {
     /// The date the date rules use as today (YYYY-MM-DD). Default: the system date.
     #[arg(long, global = true, env = "REGELBANK_TODAY", value_parser = parse_day)]
     today: Option<NaiveDate>,
+    /// Schema directory for the XSD layer (laid out like ../shared/schemas, with catalog.xml).
+    /// Without it every report says the XSD layer did not run (RB4002).
+    #[arg(long, global = true, env = "REGELBANK_SCHEMAS")]
+    schemas: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -108,8 +112,13 @@ enum Show {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// One summary line per package plus its meldingen.
     Text,
+    /// A JSON array with the result per package.
     Json,
+    /// The LVBB response XML (validatieVerzoekResultaat, ...); one document per package,
+    /// separated by an empty line.
+    LvbbXml,
 }
 
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -144,15 +153,23 @@ fn open_store(dir: &Path) -> Result<Store> {
     Store::open(dir).with_context(|| format!("opening the data directory {}", dir.display()))
 }
 
-fn config(today: Option<NaiveDate>) -> Config {
-    Config::new(today.unwrap_or_else(|| chrono::Local::now().date_naive()))
+fn config(today: Option<NaiveDate>, schemas: Option<&Path>) -> Result<Config> {
+    let cfg = Config::new(today.unwrap_or_else(|| chrono::Local::now().date_naive()));
+    Ok(match schemas {
+        Some(dir) => {
+            let sets = validator::xsd::SchemaSets::open(dir)
+                .with_context(|| format!("opening the schema directory {}", dir.display()))?;
+            cfg.met_schemas(std::sync::Arc::new(sets))
+        }
+        None => cfg,
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest { paths, json } => {
             let store = open_store(&cli.data)?;
-            let results = ingest_all(&store, &paths, &config(cli.today), !json)?;
+            let results = ingest_all(&store, &paths, &config(cli.today, cli.schemas.as_deref())?, !json)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&results)?);
             }
@@ -190,7 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 None
             };
-            let cfg = config(cli.today);
+            let cfg = config(cli.today, cli.schemas.as_deref())?;
             let mut results = Vec::new();
             for p in &paths {
                 let r = ingest::validate(store.as_ref(), p, &cfg)?;
@@ -199,8 +216,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 results.push(r);
             }
-            if let Format::Json = format {
-                println!("{}", serde_json::to_string_pretty(&results)?);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&results)?),
+                Format::LvbbXml => {
+                    let tijdstip = validator::lvbb_xml::tijdstip(cfg.now);
+                    for (i, r) in results.iter().enumerate() {
+                        if i > 0 {
+                            println!();
+                        }
+                        print!(
+                            "{}",
+                            validator::lvbb_xml::verzoek_resultaat(
+                                r.opdracht,
+                                r.id_levering.as_deref().unwrap_or(""),
+                                &tijdstip,
+                                r.uitkomst.as_str(),
+                                &r.meldingen,
+                            )
+                        );
+                    }
+                }
+                Format::Text => {}
             }
             Ok(exit_for(&results))
         }
@@ -293,7 +329,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("bundled fixture {} not found (set REGELBANK_FIXTURES)", missing.display());
             }
             println!("regelbank demo: data directory {}, today {today}", cli.data.display());
-            let results = ingest_all(&store, &deliveries, &config(Some(today)), true)?;
+            let results = ingest_all(&store, &deliveries, &config(Some(today), cli.schemas.as_deref())?, true)?;
             println!();
             println!("Stored works:");
             for w in store.index().works()? {
