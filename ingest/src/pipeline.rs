@@ -311,8 +311,8 @@ fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, pa
 }
 
 /// A STOP file after validation: the module and the hash of its bytes.
-struct Verwerkt {
-    module: Module,
+struct Verwerkt<'a> {
+    module: &'a Module,
     hash: Hash,
 }
 
@@ -408,7 +408,8 @@ fn prepare(
     // Every file once: bounded read, hash, stage, parse, validate, drop the bytes and the tree.
     let mut files: Vec<FileRef> = Vec::new();
     let mut bestanden: Vec<BestandInfo> = Vec::new();
-    let mut verwerkt: Vec<Verwerkt> = Vec::new();
+    let mut modules: Vec<Module> = Vec::new();
+    let mut module_hashes: Vec<Hash> = Vec::new();
     for entry in pkg.entries() {
         let name = entry.name.clone();
         let bytes = match pkg.read(&name) {
@@ -445,7 +446,8 @@ fn prepare(
                 } else {
                     validator::module_zonder_regels(b)
                 };
-                verwerkt.push(Verwerkt { module, hash });
+                modules.push(module);
+                module_hashes.push(hash);
             }
             Err(m) => meldingen.extend(m),
         }
@@ -471,7 +473,8 @@ fn prepare(
         pending: pending.records,
         pending_wids: pending.wids.unwrap_or(&empty),
     };
-    let modules: Vec<Module> = verwerkt.iter().map(|v| v.module.clone()).collect();
+    let verwerkt: Vec<Verwerkt<'_>> =
+        modules.iter().zip(&module_hashes).map(|(module, &hash)| Verwerkt { module, hash }).collect();
     let levering = Levering {
         opdracht: &opdracht,
         manifest: manifest.as_ref(),
@@ -487,7 +490,6 @@ fn prepare(
     if cfg.schemas.is_none() {
         meldingen.push(validator::xsd::niet_uitgevoerd());
     }
-    drop(modules);
 
     stop::melding::sort_meldingen(&mut meldingen);
     let fout = stop::melding::has_fout(&meldingen);

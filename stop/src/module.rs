@@ -239,7 +239,6 @@ pub struct TekstInfo {
     pub regelingen: Vec<RegelingInTekst>,
     /// Every eId in the text (with `!component#` prefix inside components).
     pub eids: Vec<String>,
-    pub wids: Vec<String>,
     /// Targets of ExtIoRef elements (`ref` attribute).
     pub io_refs: Vec<String>,
     pub elementen: usize,
@@ -832,9 +831,6 @@ impl Cx<'_> {
                     None => info.eids.push(e.to_string()),
                 }
             }
-            if let Some(w) = wid {
-                info.wids.push(w.to_string());
-            }
             if let Some(c) = comp
                 && n != root
             {
@@ -842,7 +838,6 @@ impl Cx<'_> {
             }
         }
         info.eids.shrink_to_fit();
-        info.wids.shrink_to_fit();
         info
     }
 
@@ -1008,7 +1003,6 @@ mod tests {
                 "!eerste#art_3", "art_4", "bijlage", "vreemd"
             ]
         );
-        assert_eq!(info.wids, ["w_body", "w1"]);
         assert_eq!(info.io_refs, ["/join/io/1", "/join/io/2"]);
         assert_eq!(info.elementen, 14);
         assert_eq!(info.regelingen.len(), 2);

@@ -2,7 +2,9 @@
 //! exists, every version set in the text is announced (and the other way round), new regelingen
 //! have metadata, components and identifiers are unique.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::context::{HistorieFout, Levering};
 use crate::regel::Regel;
@@ -64,12 +66,14 @@ pub(crate) fn loc_child(b: &StopBestand, node: Option<NodeId>, child: &str) -> L
     }
 }
 
-/// Every element with an eId, by the eId as ConsolidatieInformatie writes it (`!comp#eId`
-/// inside a component).
-fn eid_index(doc: &Document) -> HashMap<String, NodeId> {
-    let mut out = HashMap::new();
+/// The elements with the wanted eIds, by the eId as ConsolidatieInformatie writes it
+/// (`!comp#eId` inside a component). One pass; only the wanted keys are kept.
+fn eid_index(doc: &Document, wanted: &FxHashSet<&str>) -> FxHashMap<String, NodeId> {
+    let mut out = FxHashMap::default();
     let Some(root) = doc.root() else { return out };
-    let mut stack: Vec<(usize, String)> = Vec::new();
+    // The local part of each wanted key, to skip the rest cheaply.
+    let lokaal: FxHashSet<&str> = wanted.iter().map(|k| k.rsplit_once('#').map_or(*k, |(_, e)| e)).collect();
+    let mut stack: Vec<(usize, &str)> = Vec::new();
     for n in doc.descendants(root) {
         if !doc.is_element(n) {
             continue;
@@ -78,20 +82,54 @@ fn eid_index(doc: &Document) -> HashMap<String, NodeId> {
         while stack.last().is_some_and(|&(e, _)| start >= e) {
             stack.pop();
         }
-        if let Some(e) = doc.attr(n, "eId") {
+        let (mut eid, mut comp) = (None, None);
+        for (ans, an, v) in doc.attrs_of(n) {
+            if ans.is_empty() {
+                match an {
+                    "eId" => eid = Some(v),
+                    "componentnaam" => comp = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(e) = eid
+            && lokaal.contains(e)
+        {
             let key = match stack.last() {
                 Some((_, c)) => format!("!{c}#{e}"),
                 None => e.to_string(),
             };
-            out.entry(key).or_insert(n);
+            if wanted.contains(key.as_str()) {
+                out.entry(key).or_insert(n);
+            }
         }
         if n != root
-            && let Some(c) = doc.attr(n, "componentnaam")
+            && let Some(c) = comp
         {
-            stack.push((end, c.to_string()));
+            stack.push((end, c));
         }
     }
     out
+}
+
+/// Membership in the text's eIds: a scan for a few lookups, a hash set for many.
+struct Eids<'a> {
+    lijst: &'a [String],
+    set: Option<FxHashSet<&'a str>>,
+}
+
+impl<'a> Eids<'a> {
+    fn new(lijst: &'a [String], lookups: usize) -> Eids<'a> {
+        let set = (lookups.saturating_mul(lijst.len()) > 2_000_000).then(|| lijst.iter().map(String::as_str).collect());
+        Eids { lijst, set }
+    }
+
+    fn contains(&self, e: &str) -> bool {
+        match &self.set {
+            Some(s) => s.contains(e),
+            None => self.lijst.iter().any(|x| x == e),
+        }
+    }
 }
 
 pub(crate) fn bestand(b: &StopBestand, out: &mut Vec<Melding>) {
@@ -107,7 +145,8 @@ pub(crate) fn bestand(b: &StopBestand, out: &mut Vec<Melding>) {
     let bestand = b.bestand.as_str();
     uniek(b, out);
     let Some(tekst) = tekst else { return };
-    let eids: HashSet<&str> = tekst.eids.iter().map(String::as_str).collect();
+    let lookups = ci.map_or(0, |c| c.beoogde_regelingen.len() + c.tijdstempels.len() + c.intrekkingen.len());
+    let eids = Eids::new(&tekst.eids, lookups);
     if let Some(ci) = ci {
         let nodes = ci_nodes(doc, "BeoogdeRegeling");
         for (i, r) in ci.beoogde_regelingen.iter().enumerate() {
@@ -147,13 +186,13 @@ pub(crate) fn bestand(b: &StopBestand, out: &mut Vec<Melding>) {
             }
         }
         let nodes = ci_nodes(doc, "BeoogdInformatieobject");
-        let mut index = None;
+        let wanted: FxHashSet<&str> = ci.beoogde_informatieobjecten.iter().filter_map(|io| io.eid.as_deref()).map(str::trim).collect();
+        let index = if wanted.is_empty() { FxHashMap::default() } else { eid_index(doc, &wanted) };
         let io_refs: HashSet<&str> = tekst.io_refs.iter().map(|s| s.trim()).collect();
         for (i, io) in ci.beoogde_informatieobjecten.iter().enumerate() {
             let node = nodes.get(i).copied();
             let iv = io.instrument_versie.trim();
             if let Some(e) = &io.eid {
-                let index = index.get_or_insert_with(|| eid_index(doc));
                 let probleem = match index.get(e.trim()) {
                     None => Some("komt niet voor in de tekst".to_string()),
                     Some(&n) if doc.name(n) != "ExtIoRef" => {
@@ -241,38 +280,62 @@ fn tel(e: &mut (usize, NodeId), n: NodeId) {
 
 /// componentnaam, eId and wId uniqueness (per component).
 fn uniek(b: &StopBestand, out: &mut Vec<Melding>) {
+    use std::hash::{BuildHasher, Hash, Hasher};
     let doc = &b.document;
     let Some(root) = doc.root() else { return };
-    let mut comp_count: HashMap<&str, (usize, NodeId)> = HashMap::new();
-    let mut eids: HashMap<(Option<&str>, &str), (usize, NodeId)> = HashMap::new();
-    let mut wids: HashMap<(Option<&str>, &str), (usize, NodeId)> = HashMap::new();
-    let mut stack: Vec<(usize, &str)> = Vec::new();
+    let mut comp_count: FxHashMap<&str, (usize, NodeId)> = FxHashMap::default();
+    // (hash of (component, id), node): sorted afterwards, equal hashes are candidates. 16 bytes
+    // per identifier instead of a hash map of string keys (a 50 MB besluit has ~400,000).
+    let mut eids: Vec<(u64, NodeId, u32)> = Vec::new();
+    let mut wids: Vec<(u64, NodeId, u32)> = Vec::new();
+    // Component names by index; u32::MAX = outside any component.
+    let mut comps: Vec<&str> = Vec::new();
+    let mut stack: Vec<(usize, &str, u32)> = Vec::new();
+    let bh = rustc_hash::FxBuildHasher;
+    let key = |comp: Option<&str>, id: &str| {
+        let mut h = bh.build_hasher();
+        comp.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
     for n in doc.descendants(root) {
         if !doc.is_element(n) {
             continue;
         }
         let (start, end) = doc.span(n);
-        while stack.last().is_some_and(|&(e, _)| start >= e) {
+        while stack.last().is_some_and(|&(e, _, _)| start >= e) {
             stack.pop();
         }
-        let comp = stack.last().map(|&(_, c)| c);
-        // Renvooi: removed text may repeat an identifier of the new text.
-        let verwijderd = matches!(doc.attr(n, "wijzigactie"), Some("verwijder" | "verwijderContainer" | "verplaatstVan"))
-            || doc.name(n) == "VerwijderdeTekst";
-        if !verwijderd {
-            // The melding points at the second occurrence (the first is the original).
-            if let Some(e) = doc.attr(n, "eId") {
-                tel(eids.entry((comp, e)).or_insert((0, n)), n);
+        let comp = stack.last().map(|&(_, c, _)| c);
+        let ci = stack.last().map_or(u32::MAX, |&(_, _, i)| i);
+        let (mut eid, mut wid, mut actie, mut cnaam) = (None, None, None, None);
+        for (ans, an, v) in doc.attrs_of(n) {
+            if ans.is_empty() {
+                match an {
+                    "eId" => eid = eid.or(Some(v)),
+                    "wId" => wid = wid.or(Some(v)),
+                    "wijzigactie" => actie = actie.or(Some(v)),
+                    "componentnaam" => cnaam = cnaam.or(Some(v)),
+                    _ => {}
+                }
             }
-            if let Some(w) = doc.attr(n, "wId") {
-                tel(wids.entry((comp, w)).or_insert((0, n)), n);
+        }
+        // Renvooi: removed text may repeat an identifier of the new text.
+        let verwijderd = matches!(actie, Some("verwijder" | "verwijderContainer" | "verplaatstVan"));
+        if !verwijderd {
+            if let Some(e) = eid {
+                eids.push((key(comp, e), n, ci));
+            }
+            if let Some(w) = wid {
+                wids.push((key(comp, w), n, ci));
             }
         }
         if n != root
-            && let Some(c) = doc.attr(n, "componentnaam")
+            && let Some(c) = cnaam
         {
             tel(comp_count.entry(c).or_insert((0, n)), n);
-            stack.push((end, c));
+            comps.push(c);
+            stack.push((end, c, (comps.len() - 1) as u32));
         }
     }
     let binnen = |c: Option<&str>| match c {
@@ -284,14 +347,42 @@ fn uniek(b: &StopBestand, out: &mut Vec<Melding>) {
     for (c, (k, n)) in v {
         out.push(STOP0026.melding(stop::locatie(doc, &b.bestand, n), &[("naam", &c), ("aantal", &k), ("bestand", &b.bestand)]));
     }
-    let mut v: Vec<_> = eids.into_iter().filter(|(_, (k, _))| *k > 1).collect();
-    v.sort_by_key(|(_, (_, n))| *n);
-    for ((c, e), (k, n)) in v {
+    // Duplicates: runs of equal hashes, checked on the real strings (collisions are possible).
+    let dubbel = |mut v: Vec<(u64, NodeId, u32)>, attr: &str| -> Vec<(NodeId, usize, &str, Option<&str>)> {
+        v.sort_unstable();
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i + 1;
+            while j < v.len() && v[j].0 == v[i].0 {
+                j += 1;
+            }
+            if j - i > 1 {
+                // Group the run by the actual (component, id).
+                let mut groepen: Vec<((Option<&str>, &str), Vec<NodeId>)> = Vec::new();
+                for &(_, n, ci) in &v[i..j] {
+                    let k = (comps.get(ci as usize).copied(), doc.attr(n, attr).unwrap_or(""));
+                    match groepen.iter_mut().find(|(g, _)| *g == k) {
+                        Some((_, ns)) => ns.push(n),
+                        None => groepen.push((k, vec![n])),
+                    }
+                }
+                for ((c, id), mut ns) in groepen {
+                    if ns.len() > 1 {
+                        ns.sort();
+                        found.push((ns[1], ns.len(), id, c));
+                    }
+                }
+            }
+            i = j;
+        }
+        found.sort_by_key(|f| f.0);
+        found
+    };
+    for (n, k, e, c) in dubbel(eids, "eId") {
         out.push(STOP0027.melding(stop::locatie(doc, &b.bestand, n), &[("eid", &e), ("aantal", &k), ("binnen", &binnen(c))]));
     }
-    let mut v: Vec<_> = wids.into_iter().filter(|(_, (k, _))| *k > 1).collect();
-    v.sort_by_key(|(_, (_, n))| *n);
-    for ((c, w), (k, n)) in v {
+    for (n, k, w, c) in dubbel(wids, "wId") {
         out.push(STOP0028.melding(stop::locatie(doc, &b.bestand, n), &[("wid", &w), ("aantal", &k), ("binnen", &binnen(c))]));
     }
 }
