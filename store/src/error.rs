@@ -59,6 +59,25 @@ pub enum StoreError {
     /// A test failpoint fired (simulated crash); reopen the store to recover.
     #[error("failpoint {0} fired (simulated crash)")]
     Failpoint(String),
+    /// No stored tree node (or part) has this hash.
+    #[error("tree node {hash} not found")]
+    NodeNotFound { hash: Hash },
+    /// `put_tree`: a node refers to a child that is neither stored nor put earlier.
+    #[error("node refers to child {child}, which is neither stored nor put earlier in this transaction")]
+    MissingNode { child: Hash },
+    /// A stored tree object is damaged (its bytes do not hash to its name) or malformed.
+    #[error("tree object {hash} is corrupt: {message}")]
+    NodeCorrupt { hash: Hash, message: String },
+    /// A blob used as a pack is not a well-formed pack.
+    #[error("pack {pack} is malformed: {message}")]
+    PackMalformed { pack: Hash, message: String },
+    /// A record to be committed names a pack that uses objects of another pack of the same
+    /// transaction, which neither that record nor an earlier one of the commit names.
+    #[error("pack {pack} uses objects of pack {needs}, which neither its record nor an earlier one in this commit names")]
+    PackDependency { pack: Hash, needs: Hash },
+    /// `put_tree` was given no nodes, or a node that cannot be stored.
+    #[error("invalid tree: {0}")]
+    InvalidTree(String),
 }
 
 impl StoreError {

@@ -29,6 +29,7 @@
 //!   blobs/ab/ab12…ef     immutable blobs, named by the SHA-256 hex of their bytes
 //!   staging/<txn-id>/    blobs put by a transaction that has not committed yet
 //!   index/               sled database holding the derived indexes (disposable)
+//!   index/nodes/         sled database of the derived node index of trees (disposable)
 //! ```
 //!
 //! A ledger record's *hash* is the SHA-256 of its JSON text as stored; it is both the
@@ -93,6 +94,21 @@
 //! [`Store::verify`] and [`Store::rebuild`] take the writer mutex, so they see a consistent
 //! store. `rebuild` fills a fresh index tree and swaps it in atomically.
 //!
+//! ## Trees (structural sharing)
+//!
+//! A document can be stored as a tree of content-addressed nodes ([`Node`]: byte runs and child
+//! hashes) with [`Txn::put_tree`], read back whole with [`Store::read_tree`] and node by node
+//! with [`Store::get_node`]. Equal subtrees have equal hashes and are stored once in the whole
+//! store; a new version writes only its changed nodes and their ancestors. The nodes one
+//! `put_tree` adds go into ONE new blob, a *pack*, so the commit protocol above covers them
+//! unchanged: the committing record names the pack in [`NewRecord::derived`] (see
+//! [`Txn::packs`]), and commit refuses a pack that builds on another pack of the same
+//! transaction that no record up to it names. Which node lives where (object hash → pack,
+//! offset, length) is a derived index in `index/nodes/`, applied after commit, caught up on open
+//! and rebuilt from the ledger and the packs by [`Store::rebuild`]. [`Store::verify`] checks every
+//! pack, every object's hash and every reference between objects. The encoding, the pack
+//! format and the splitting of wide nodes are documented in `src/tree/`.
+//!
 //! ## Test failpoints
 //!
 //! `REGELBANK_STORE_FAILPOINT=<name>` makes a commit **abort the process** at that point
@@ -109,6 +125,7 @@ mod index;
 mod ledger;
 mod model;
 mod store;
+mod tree;
 mod verify;
 
 pub use error::StoreError;
@@ -119,4 +136,5 @@ pub use model::{
     WorkEntry, WorkView,
 };
 pub use store::{Store, Txn};
+pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk};
 pub use verify::{Problem, ProblemKind, VerifyReport};

@@ -16,6 +16,8 @@ use crate::hash::Hash;
 use crate::index::{Index, IndexBackend, MemIndex, SledIndex};
 use crate::ledger::{self, Damage, Slot};
 use crate::model::{LedgerRecord, NewRecord, RebuildStats};
+use crate::tree::TxnTree;
+use crate::tree::nodeindex::NodeIndex;
 
 const FAILPOINT_ENV: &str = "REGELBANK_STORE_FAILPOINT";
 
@@ -56,6 +58,8 @@ pub struct Store {
     pub(crate) ledger: RwLock<LedgerState>,
     pub(crate) damage: RwLock<Option<Damage>>,
     pub(crate) index: Box<dyn IndexBackend>,
+    /// Derived node index of the trees (see `tree`).
+    pub(crate) nodes: NodeIndex,
     refuse: Mutex<Option<String>>,
     failpoint: Mutex<Option<String>>,
     txn_counter: AtomicU64,
@@ -192,6 +196,7 @@ impl Store {
         }
 
         let index = SledIndex::open(&dir.join("index"))?;
+        let nodes = NodeIndex::open_sled(&dir.join("index").join("nodes"))?;
         let store = Store {
             dir,
             read_only: false,
@@ -200,6 +205,7 @@ impl Store {
             ledger: RwLock::new(LedgerState { slots: scan.slots, len: scan.valid_len }),
             damage: RwLock::new(damage),
             index: Box::new(index),
+            nodes,
             refuse: Mutex::new(refuse),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
@@ -224,6 +230,7 @@ impl Store {
             ledger: RwLock::new(LedgerState::default()),
             damage: RwLock::new(None),
             index: Box::new(MemIndex::default()),
+            nodes: NodeIndex::memory(),
             refuse: Mutex::new(Some("opened read-only".into())),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
@@ -371,7 +378,8 @@ impl Store {
         self.index.as_index()
     }
 
-    /// Recreate every index from the ledger (fresh tree, swapped in when complete).
+    /// Recreate every index from the ledger (fresh tree, swapped in when complete); the node
+    /// index from the ledger and the packs it names.
     pub fn rebuild(&self) -> Result<RebuildStats, StoreError> {
         let _w = lock(&self.writer);
         self.check_ledger_intact()?;
@@ -380,6 +388,7 @@ impl Store {
         let n = recs.len() as u64;
         self.index.rebuild(&mut recs.into_iter().map(Ok))?;
         self.index.flush()?;
+        self.nodes.rebuild(self)?;
         let idx = self.index();
         Ok(RebuildStats { records: n, works: idx.works()?.len() as u64, expressions: idx.expressions()?.len() as u64 })
     }
@@ -412,7 +421,7 @@ impl Store {
                 }
             }
         }
-        Ok(())
+        self.nodes.catch_up(self)
     }
 
     /// Start a write transaction (blocks while another transaction of this handle is open).
@@ -436,6 +445,7 @@ impl Store {
             staged: BTreeMap::new(),
             tmp_counter: 0,
             crashed: false,
+            tree: TxnTree::default(),
         })
     }
 
@@ -556,13 +566,15 @@ struct Staged {
 /// A write transaction. Dropping it without [`Txn::commit`] aborts it: its staging dir is
 /// removed and the store is unchanged.
 pub struct Txn<'s> {
-    store: &'s Store,
+    pub(crate) store: &'s Store,
     guard: Option<MutexGuard<'s, Writer>>,
     staging: PathBuf,
     staging_created: bool,
     staged: BTreeMap<Hash, Staged>,
     tmp_counter: u64,
     crashed: bool,
+    /// Packs written by `put_tree` (see `tree`).
+    pub(crate) tree: TxnTree,
 }
 
 impl std::fmt::Debug for Txn<'_> {
@@ -689,6 +701,8 @@ impl<'s> Txn<'s> {
             }
         }
         let new_blobs: Vec<Hash> = moves.iter().map(|(h, _)| *h).filter(|h| !store.has_blob(h)).collect();
+        // packs: each builds only on packs named by its record or an earlier one
+        self.tree.check_commit(&recs)?;
 
         // 4. the records
         let (last_seq, last_hash, old_len) = {
@@ -768,6 +782,8 @@ impl<'s> Txn<'s> {
             }
             debug!(seq = lrec.seq, hash = %slot.hash, "committed");
         }
+        let applied: Vec<_> = lrecs.iter().zip(slots.iter().map(|s| s.hash)).collect();
+        store.nodes.apply_committed(store, &applied, &self.tree);
         Ok(lrecs)
     }
 

@@ -38,6 +38,12 @@ pub enum ProblemKind {
     IndexMismatch,
     /// A commit intent or staging dir is left over although no commit is running.
     Leftover,
+    /// A pack a record names is malformed, or holds an object that does not hash to its name
+    /// or does not decode.
+    PackMalformed,
+    /// A tree object refers to a child or part that no pack named by the same or an earlier
+    /// record holds (or that is the wrong kind of object).
+    NodeMissing,
 }
 
 /// One problem found by [`Store::verify`].
@@ -64,6 +70,12 @@ pub struct VerifyReport {
     pub referenced: u64,
     /// Blobs no record names.
     pub orphans: u64,
+    /// Tree packs checked.
+    #[serde(default)]
+    pub packs: u64,
+    /// Tree objects (nodes and parts) in those packs.
+    #[serde(default)]
+    pub tree_objects: u64,
 }
 
 impl VerifyReport {
@@ -77,15 +89,16 @@ impl VerifyReport {
         self.problems.iter().filter(|p| p.kind == kind).collect()
     }
 
-    fn push(&mut self, kind: ProblemKind, hash: Option<Hash>, seq: Option<u64>, path: Option<PathBuf>, message: String) {
+    pub(crate) fn push(&mut self, kind: ProblemKind, hash: Option<Hash>, seq: Option<u64>, path: Option<PathBuf>, message: String) {
         self.problems.push(Problem { kind, hash, seq, path, message });
     }
 }
 
 impl Store {
     /// Re-hash every blob, check every ledger record's checksum and the chain, check that
-    /// every hash a record names exists and is intact, report orphan blobs, and check that the
-    /// index agrees with the ledger. Takes the writer mutex (do not call while holding a
+    /// every hash a record names exists and is intact, report orphan blobs, check every tree
+    /// pack a record names (objects, references between them: every tree reachable from a
+    /// record resolves), and check that the indexes agree with the ledger. Takes the writer mutex (do not call while holding a
     /// [`crate::Txn`] on the same thread). Errors only if the store cannot be read at all.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -96,8 +109,12 @@ impl Store {
         let mut refs: BTreeMap<Hash, u64> = BTreeMap::new();
         let expected = MemIndex::default();
         let mut n_ok = 0u64;
+        let mut derived: Vec<(u64, Vec<Hash>)> = Vec::new();
         let scan = ledger::scan(&ledger_path, None, &mut |r, h| {
             n_ok += 1;
+            if !r.rec.derived.is_empty() {
+                derived.push((r.seq, r.rec.derived.clone()));
+            }
             for x in r.rec.referenced_hashes() {
                 refs.entry(x).or_insert(r.seq);
             }
@@ -238,6 +255,9 @@ impl Store {
                 }
             }
         }
+
+        // trees: packs, references between objects, node index
+        crate::tree::verify::verify_trees(self, &derived, &bad, &mut rep)?;
 
         // index vs ledger
         for m in compare_indexes(&expected, self.index())? {

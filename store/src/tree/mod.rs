@@ -1,0 +1,364 @@
+//! Trees of content-addressed nodes: structural sharing between versions and works.
+//!
+//! A document (an expression's text) is stored as a tree of [`Node`]s. A node is a sequence of
+//! [`Stuk`]ken: byte runs and references to child nodes; the document is the byte runs
+//! concatenated depth-first ([`Store::read_tree`]). Which parts of a document become nodes is the
+//! caller's decision (for STOP: one node per artikel, divisietekst or bijlage, plus small
+//! structural nodes); the store knows nothing of STOP.
+//!
+//! A node is named by the SHA-256 of its canonical encoding (see [`codec`]), so equal subtrees
+//! get equal hashes in every work and are stored once. A new version that changes one leaf
+//! writes only that leaf and its ancestors: the caller builds the changed nodes, refers to the
+//! unchanged subtrees of the previous version by hash ([`Node::hash`], [`PutTree::hashes`],
+//! [`Store::get_node`], [`Store::node_hashes`]) and calls [`Txn::put_tree`].
+//!
+//! ## Storage
+//!
+//! * **Objects.** A node is stored as one object, or, if it is wide (more than 32 items), as a
+//!   small tree of *part* objects cut at content-defined boundaries, so that changing one child of
+//!   a node with thousands of children rewrites a few hundred bytes, not the whole child list.
+//!   Parts are an internal detail: [`Store::get_node`] returns the whole node.
+//! * **Packs.** The objects one `put_tree` adds (those neither stored nor staged in the
+//!   transaction yet) go into ONE new blob, a pack (format in [`pack`]). Packs are ordinary blobs:
+//!   staged by the transaction, made durable and published by the commit protocol, immutable,
+//!   verified on every read. The record that publishes a version must name its pack in
+//!   [`crate::NewRecord::derived`] ([`Txn::packs`], [`PutTree::pack`]); commit refuses a pack that
+//!   builds on a pack of the same transaction that no record up to it names
+//!   ([`StoreError::PackDependency`]), and a staged pack that no record names is discarded like
+//!   any other staged blob.
+//! * **Node index (derived).** object hash → (pack, offset, length), in a sled database of its
+//!   own under `index/nodes/` (see [`nodeindex`]): derived from the ledger's `derived` lists and
+//!   the packs, applied after each commit, caught up on open and on access, recreated by
+//!   [`Store::rebuild`], compared by [`Store::verify`]. It is never the source of truth.
+//!
+//! ## Reading
+//!
+//! [`Store::read_tree`] looks the root up, reads its pack once (one `read`, SHA-256 of the whole
+//! blob checked), and takes every further object from a pack already read when it is there (a
+//! pack's table lists all its objects), so a version costs one read per pack it touches, not
+//! one per node. [`Store::get_node`] reads just the objects of one node (positioned reads, each
+//! object's SHA-256 checked), which is what a caller uses to find the path to a changed leaf.
+//!
+//! ## Verification
+//!
+//! [`Store::verify`] parses every pack a ledger record names, checks every object's hash and
+//! structure, checks that every child and part an object refers to is held by a pack named by
+//! the same or an earlier record (so every tree reachable from a record resolves), and compares
+//! the node index with the one the ledger implies.
+
+pub(crate) mod codec;
+pub(crate) mod nodeindex;
+pub(crate) mod pack;
+mod read;
+pub(crate) mod verify;
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::error::StoreError;
+use crate::hash::Hash;
+use crate::model::NewRecord;
+use crate::store::{Store, Txn};
+
+use codec::{Item, Obj, Shape};
+use pack::Entry;
+
+/// The hash of a tree node: SHA-256 of its canonical encoding.
+pub type NodeHash = Hash;
+
+/// One piece of a node: a run of bytes, or a child node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Stuk {
+    Bytes(Vec<u8>),
+    Kind(NodeHash),
+}
+
+/// A tree node: byte runs and child references, in document order.
+///
+/// Nodes are compared and hashed in canonical form: adjacent byte runs merged, empty runs
+/// dropped ([`Node::normalized`]); [`Store::get_node`] returns that form.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Node {
+    pub stukken: Vec<Stuk>,
+}
+
+fn is_normal(s: &[Stuk]) -> bool {
+    s.iter().all(|x| !matches!(x, Stuk::Bytes(b) if b.is_empty()))
+        && s.windows(2).all(|w| !matches!(w, [Stuk::Bytes(_), Stuk::Bytes(_)]))
+}
+
+impl Node {
+    pub fn new(stukken: Vec<Stuk>) -> Node {
+        Node { stukken }
+    }
+
+    /// A node of bytes only (a leaf).
+    pub fn leaf(bytes: impl Into<Vec<u8>>) -> Node {
+        Node { stukken: vec![Stuk::Bytes(bytes.into())] }
+    }
+
+    /// The canonical form: adjacent byte runs merged, empty runs dropped.
+    pub fn normalized(self) -> Node {
+        Node { stukken: codec::normalize(self.stukken) }
+    }
+
+    fn canonical(&self) -> Cow<'_, [Stuk]> {
+        if is_normal(&self.stukken) {
+            Cow::Borrowed(&self.stukken)
+        } else {
+            Cow::Owned(codec::normalize(self.stukken.clone()))
+        }
+    }
+
+    /// The hash this node has in the store, computed without the store.
+    pub fn hash(&self) -> NodeHash {
+        let objs = codec::encode_node(&self.canonical());
+        objs.last().map(|o| o.hash).unwrap_or_default()
+    }
+
+    /// The child hashes, in order.
+    pub fn children(&self) -> impl Iterator<Item = &NodeHash> + '_ {
+        self.stukken.iter().filter_map(|s| match s {
+            Stuk::Kind(h) => Some(h),
+            Stuk::Bytes(_) => None,
+        })
+    }
+
+    /// Total length of the byte runs (not counting children).
+    pub fn byte_len(&self) -> usize {
+        self.stukken.iter().map(|s| if let Stuk::Bytes(b) = s { b.len() } else { 0 }).sum()
+    }
+}
+
+/// What [`Txn::put_tree`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutTree {
+    /// Hash of the last node given (the root, when nodes come children first).
+    pub root: NodeHash,
+    /// Hash of every node given, in order.
+    pub hashes: Vec<NodeHash>,
+    /// The pack blob written, or `None` if every object was already stored or staged.
+    pub pack: Option<Hash>,
+    /// Objects written to the pack (nodes, plus parts of wide nodes).
+    pub objects: usize,
+    /// Size of the pack blob in bytes (0 without a pack).
+    pub pack_bytes: u64,
+    /// Packs staged earlier in this transaction that hold objects this tree uses; a record
+    /// naming `pack` (or `root`) must be preceded, or accompanied, by a record naming these.
+    pub needs: Vec<Hash>,
+}
+
+/// What kind of object a pack holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ObjectKind {
+    /// A node stored whole.
+    Node,
+    /// A wide node, stored as a list of parts.
+    ChunkedNode,
+    /// A part of a wide node (not a node itself).
+    Part,
+}
+
+/// One object of a pack ([`Store::pack_contents`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackObject {
+    pub hash: Hash,
+    pub kind: ObjectKind,
+    /// Encoded length in bytes.
+    pub len: u32,
+}
+
+struct StagedPack {
+    hash: Hash,
+    entries: Vec<Entry>,
+    /// Indexes of earlier packs of this transaction whose objects this one uses.
+    needs: BTreeSet<usize>,
+}
+
+/// The tree state of a transaction: the packs it staged and where their objects are.
+#[derive(Default)]
+pub(crate) struct TxnTree {
+    packs: Vec<StagedPack>,
+    objects: HashMap<Hash, usize>,
+}
+
+impl TxnTree {
+    /// The entries of a pack this transaction wrote.
+    pub(crate) fn entries_of(&self, pack: &Hash) -> Option<&[Entry]> {
+        self.packs.iter().find(|p| p.hash == *pack).map(|p| p.entries.as_slice())
+    }
+
+    /// Commit check: every staged pack a record names may only build on staged packs named by
+    /// the same record or an earlier one of the group.
+    pub(crate) fn check_commit(&self, recs: &[NewRecord]) -> Result<(), StoreError> {
+        if self.packs.is_empty() {
+            return Ok(());
+        }
+        let idx: HashMap<Hash, usize> = self.packs.iter().enumerate().map(|(i, p)| (p.hash, i)).collect();
+        let mut named = HashSet::new();
+        for rec in recs {
+            let mine: Vec<usize> = rec.derived.iter().filter_map(|d| idx.get(d).copied()).collect();
+            named.extend(mine.iter().copied());
+            for p in mine {
+                if let Some(&n) = self.packs[p].needs.iter().find(|n| !named.contains(*n)) {
+                    return Err(StoreError::PackDependency { pack: self.packs[p].hash, needs: self.packs[n].hash });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Txn<'_> {
+    /// Store the nodes of a tree, children before parents, and return their hashes (the last
+    /// one is [`PutTree::root`]). Every child a node refers to must be stored already, staged by
+    /// an earlier `put_tree` of this transaction, or given earlier in `nodes`
+    /// ([`StoreError::MissingNode`] otherwise). Objects that are stored or staged already are
+    /// skipped; the rest are written as ONE new pack blob, staged like `put_blob`. Name the pack
+    /// in the committing record's `derived` list (see [`Txn::packs`]).
+    pub fn put_tree<I: IntoIterator<Item = Node>>(&mut self, nodes: I) -> Result<PutTree, StoreError> {
+        let store = self.store;
+        store.nodes.catch_up(store)?;
+        let mut objs: Vec<Obj> = Vec::new();
+        let mut in_pack: HashSet<Hash> = HashSet::new();
+        let mut known: HashSet<Hash> = HashSet::new();
+        let mut needs: BTreeSet<usize> = BTreeSet::new();
+        let mut hashes = Vec::new();
+        // Is the object stored or staged? Records which staged pack it comes from.
+        let mut have = |h: &Hash, in_pack: &HashSet<Hash>, needs: &mut BTreeSet<usize>| -> Result<bool, StoreError> {
+            if in_pack.contains(h) || known.contains(h) {
+                return Ok(true);
+            }
+            if let Some(&p) = self.tree.objects.get(h) {
+                needs.insert(p);
+                return Ok(true);
+            }
+            let found = store.nodes.get(h)?.is_some();
+            if found {
+                known.insert(*h);
+            }
+            Ok(found)
+        };
+        for node in nodes {
+            let items = codec::normalize(node.stukken);
+            for s in &items {
+                if let Stuk::Kind(c) = s
+                    && !have(c, &in_pack, &mut needs)?
+                {
+                    return Err(StoreError::MissingNode { child: *c });
+                }
+            }
+            let node_objs = codec::encode_node(&items);
+            let Some(h) = node_objs.last().map(|o| o.hash) else {
+                return Err(StoreError::InvalidTree("node encodes to no object".into()));
+            };
+            for o in node_objs {
+                if !have(&o.hash, &in_pack, &mut needs)? {
+                    in_pack.insert(o.hash);
+                    objs.push(o);
+                }
+            }
+            hashes.push(h);
+        }
+        let Some(&root) = hashes.last() else {
+            return Err(StoreError::InvalidTree("put_tree needs at least one node".into()));
+        };
+        let mut out = PutTree { root, hashes, pack: None, objects: objs.len(), pack_bytes: 0, needs: Vec::new() };
+        if !objs.is_empty() {
+            let (bytes, entries) = pack::encode(&objs).map_err(StoreError::InvalidTree)?;
+            let ph = self.put_blob(&bytes)?;
+            let i = self.tree.packs.len();
+            for e in &entries {
+                self.tree.objects.entry(e.hash).or_insert(i);
+            }
+            self.tree.packs.push(StagedPack { hash: ph, entries, needs: needs.clone() });
+            out.pack = Some(ph);
+            out.pack_bytes = bytes.len() as u64;
+        }
+        out.needs = needs.iter().map(|&i| self.tree.packs[i].hash).collect();
+        Ok(out)
+    }
+
+    /// The packs this transaction has written, in order.
+    pub fn packs(&self) -> Vec<Hash> {
+        self.tree.packs.iter().map(|p| p.hash).collect()
+    }
+}
+
+fn kind_of(b: &[u8]) -> Result<ObjectKind, String> {
+    Ok(match codec::shape(b)? {
+        Shape::Node => ObjectKind::Node,
+        Shape::Chunked { .. } => ObjectKind::ChunkedNode,
+        Shape::Part { .. } => ObjectKind::Part,
+    })
+}
+
+impl Store {
+    /// The whole document under `root`: its byte runs concatenated depth-first. Reads each pack
+    /// involved once and verifies it (SHA-256 of the blob).
+    pub fn read_tree(&self, root: &NodeHash) -> Result<Vec<u8>, StoreError> {
+        self.nodes.catch_up(self)?;
+        let mut src = read::PackSet::new(self);
+        let mut out = Vec::new();
+        read::walk(&mut src, root, true, &mut |it| {
+            if let Item::Bytes(b) = it {
+                out.extend_from_slice(b)
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// One node (canonical form), reading only its own objects (each verified by its hash).
+    pub fn get_node(&self, h: &NodeHash) -> Result<Node, StoreError> {
+        self.nodes.catch_up(self)?;
+        let mut src = read::ObjectReads::new(self);
+        let mut stukken: Vec<Stuk> = Vec::new();
+        read::walk(&mut src, h, false, &mut |it| {
+            stukken.push(match it {
+                Item::Bytes(b) => Stuk::Bytes(b.to_vec()),
+                Item::Kind(k) => Stuk::Kind(k),
+            })
+        })?;
+        Ok(Node { stukken: codec::normalize(stukken) })
+    }
+
+    /// Every node reachable from `root`, once each, in depth-first preorder, with its children
+    /// in order: the shape of a version, without its bytes.
+    pub fn node_hashes(&self, root: &NodeHash) -> Result<Vec<(NodeHash, Vec<NodeHash>)>, StoreError> {
+        self.nodes.catch_up(self)?;
+        let mut src = read::PackSet::new(self);
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack = vec![*root];
+        seen.insert(*root);
+        while let Some(h) = stack.pop() {
+            let mut kids = Vec::new();
+            read::walk(&mut src, &h, false, &mut |it| {
+                if let Item::Kind(k) = it {
+                    kids.push(k)
+                }
+            })?;
+            for k in kids.iter().rev() {
+                if seen.insert(*k) {
+                    stack.push(*k);
+                }
+            }
+            out.push((h, kids));
+        }
+        Ok(out)
+    }
+
+    /// The objects of a pack blob, in pack order (reads and verifies the blob).
+    pub fn pack_contents(&self, pack: &Hash) -> Result<Vec<PackObject>, StoreError> {
+        let bytes = self.get_blob(pack)?;
+        let entries = pack::parse(&bytes).map_err(|message| StoreError::PackMalformed { pack: *pack, message })?;
+        entries
+            .iter()
+            .map(|e| {
+                let kind =
+                    kind_of(&bytes[e.range()]).map_err(|message| StoreError::NodeCorrupt { hash: e.hash, message })?;
+                Ok(PackObject { hash: e.hash, kind, len: e.len })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,249 @@
+//! Finding objects and walking trees.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::BuildHasherDefault;
+
+use crate::error::StoreError;
+use crate::hash::Hash;
+use crate::store::Store;
+
+use super::codec::{self, Item, Shape};
+use super::pack;
+
+/// Hasher for maps keyed by SHA-256 hashes: the key is already uniformly random, so its first
+/// eight bytes are the hash.
+#[derive(Default)]
+pub(crate) struct PrefixHasher(u64);
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut b = [0u8; 8];
+        let n = bytes.len().min(8);
+        b[..n].copy_from_slice(&bytes[..n]);
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+pub(crate) type HashKeyed<V> = HashMap<Hash, V, BuildHasherDefault<PrefixHasher>>;
+
+fn corrupt(h: &Hash, message: impl Into<String>) -> StoreError {
+    StoreError::NodeCorrupt { hash: *h, message: message.into() }
+}
+
+/// Where objects come from: `locate` returns (buffer, start, end) of an object's bytes.
+pub(crate) trait Source {
+    fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError>;
+    fn buf(&self, i: usize) -> &[u8];
+}
+
+/// Whole packs, each read and verified once; an object is taken from any pack already read
+/// whose table lists it, and only otherwise looked up in the node index.
+pub(crate) struct PackSet<'s> {
+    store: &'s Store,
+    bufs: Vec<Vec<u8>>,
+    packs: HashKeyed<usize>,
+    local: HashKeyed<(usize, u64, u32)>,
+}
+
+impl<'s> PackSet<'s> {
+    pub(crate) fn new(store: &'s Store) -> PackSet<'s> {
+        PackSet { store, bufs: Vec::new(), packs: HashKeyed::default(), local: HashKeyed::default() }
+    }
+}
+
+impl Source for PackSet<'_> {
+    fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
+        if let Some(&(b, off, len)) = self.local.get(h) {
+            return Ok((b, off as usize, off as usize + len as usize));
+        }
+        let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
+        if !self.packs.contains_key(&loc.pack) {
+            let bytes = self.store.get_blob(&loc.pack)?;
+            let entries =
+                pack::parse(&bytes).map_err(|message| StoreError::PackMalformed { pack: loc.pack, message })?;
+            let i = self.bufs.len();
+            self.local.reserve(entries.len());
+            for e in &entries {
+                self.local.entry(e.hash).or_insert((i, e.offset, e.len));
+            }
+            self.bufs.push(bytes);
+            self.packs.insert(loc.pack, i);
+        }
+        match self.local.get(h) {
+            Some(&(b, off, len)) => Ok((b, off as usize, off as usize + len as usize)),
+            None => Err(StoreError::Index {
+                message: format!("node index places object {h} in pack {}, which does not hold it", loc.pack),
+            }),
+        }
+    }
+    fn buf(&self, i: usize) -> &[u8] {
+        &self.bufs[i]
+    }
+}
+
+/// Single objects by positioned reads, each verified against its hash.
+pub(crate) struct ObjectReads<'s> {
+    store: &'s Store,
+    bufs: Vec<Vec<u8>>,
+    files: HashKeyed<File>,
+    got: HashKeyed<usize>,
+}
+
+impl<'s> ObjectReads<'s> {
+    pub(crate) fn new(store: &'s Store) -> ObjectReads<'s> {
+        ObjectReads { store, bufs: Vec::new(), files: HashKeyed::default(), got: HashKeyed::default() }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
+
+impl Source for ObjectReads<'_> {
+    fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
+        if let Some(&i) = self.got.get(h) {
+            return Ok((i, 0, self.bufs[i].len()));
+        }
+        let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
+        if !self.files.contains_key(&loc.pack) {
+            let path = self.store.blob_path(&loc.pack);
+            let f = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::BlobNotFound { hash: loc.pack, path });
+                }
+                Err(e) => return Err(StoreError::io(path)(e)),
+            };
+            self.files.insert(loc.pack, f);
+        }
+        let f = &self.files[&loc.pack];
+        let mut buf = vec![0u8; loc.len as usize];
+        match read_at(f, &mut buf, loc.offset) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(corrupt(h, format!("pack {} is shorter than the node index says", loc.pack)));
+            }
+            Err(e) => return Err(StoreError::io(self.store.blob_path(&loc.pack))(e)),
+        }
+        let actual = Hash::of(&buf);
+        if actual != *h {
+            return Err(corrupt(h, format!("its bytes in pack {} hash to {actual}", loc.pack)));
+        }
+        let i = self.bufs.len();
+        self.bufs.push(buf);
+        self.got.insert(*h, i);
+        Ok((i, 0, self.bufs[i].len()))
+    }
+    fn buf(&self, i: usize) -> &[u8] {
+        &self.bufs[i]
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Items,
+    /// Part references; the parts are of this level.
+    Refs(u8),
+}
+
+struct Frame {
+    obj: Hash,
+    buf: usize,
+    pos: usize,
+    end: usize,
+    mode: Mode,
+}
+
+/// Open an object expected to be a node (`part` None) or a part of the given level.
+fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>) -> Result<Frame, StoreError> {
+    let (buf, start, end) = src.locate(h)?;
+    let sh = codec::shape(&src.buf(buf)[start..end]).map_err(|m| corrupt(h, m))?;
+    let mode = match (sh, part) {
+        (Shape::Node, None) => Mode::Items,
+        (Shape::Chunked { level }, None) => Mode::Refs(level),
+        (Shape::Part { level: 0 }, Some(0)) => Mode::Items,
+        (Shape::Part { level }, Some(l)) if level == l => Mode::Refs(level - 1),
+        (sh, None) => return Err(corrupt(h, format!("referred to as a node, but it is {sh:?}"))),
+        (sh, Some(l)) => return Err(corrupt(h, format!("referred to as a part of level {l}, but it is {sh:?}"))),
+    };
+    Ok(Frame { obj: *h, buf, pos: start + sh.content_start(), end, mode })
+}
+
+/// Walk the items of node `root` in document order, expanding its parts; with `descend`, child
+/// nodes are expanded too (and not reported), so `on` sees only byte runs.
+pub(crate) fn walk<S: Source>(
+    src: &mut S,
+    root: &Hash,
+    descend: bool,
+    on: &mut dyn FnMut(Item<'_>),
+) -> Result<(), StoreError> {
+    let mut stack = vec![open(src, root, None)?];
+    while let Some(top) = stack.last_mut() {
+        if top.pos >= top.end {
+            stack.pop();
+            continue;
+        }
+        let next = match top.mode {
+            Mode::Items => {
+                let b = &src.buf(top.buf)[..top.end];
+                let (item, p) = codec::item_at(b, top.pos).map_err(|m| corrupt(&top.obj, m))?;
+                top.pos = p;
+                match item {
+                    Item::Kind(k) if descend => Some((k, None)),
+                    other => {
+                        on(other);
+                        None
+                    }
+                }
+            }
+            Mode::Refs(level) => {
+                let Some(r) = src.buf(top.buf).get(top.pos..(top.pos + 32).min(top.end)).filter(|r| r.len() == 32)
+                else {
+                    return Err(corrupt(&top.obj, "truncated part reference"));
+                };
+                let h = codec::hash_at(r);
+                top.pos += 32;
+                Some((h, Some(level)))
+            }
+        };
+        if let Some((h, part)) = next {
+            let f = open(src, &h, part)?;
+            stack.push(f);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::Hasher as _;
+
+    use super::*;
+
+    #[test]
+    fn prefix_hasher_spreads_hash_keys() {
+        let mut m: HashKeyed<u32> = HashKeyed::default();
+        for i in 0..1000u32 {
+            m.insert(Hash::of(&i.to_le_bytes()), i);
+        }
+        for i in 0..1000u32 {
+            assert_eq!(m[&Hash::of(&i.to_le_bytes())], i);
+        }
+        let mut h = PrefixHasher::default();
+        h.write(&[1, 2, 3]);
+        assert_ne!(h.finish(), 0);
+    }
+}
