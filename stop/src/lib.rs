@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod melding;
 pub mod module;
 pub mod opdracht;
+pub mod tekst;
 pub mod vocabulary;
 pub mod xml;
 
