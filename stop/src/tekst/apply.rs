@@ -440,6 +440,8 @@ impl<'a> Werk<'a> {
             }
         }
         for (wid, eid, steps) in found {
+            // An element whose wId LVBB5023 already reported: its eId is the same story.
+            let gemeld = wid.as_ref().is_some_and(|w| self.gemeld_5023.contains(w));
             if let Some(w) = wid {
                 if self.overlay.contains_key(&w) {
                     let binnen = format!(" in regelingversie '{}' na toepassing van de RegelingMutatie", self.wordt_id);
@@ -453,7 +455,7 @@ impl<'a> Werk<'a> {
                     self.overlay.insert(w, (steps, ai));
                 }
             }
-            if let Some(e) = eid {
+            if let Some(e) = eid.filter(|_| !gemeld) {
                 self.nieuwe_eids.entry(e).or_insert((0, ai)).0 += 1;
             }
         }
