@@ -132,6 +132,16 @@ fn fixture_06_applies_to_fixture_01() {
     let was_xml = was.to_xml();
     let art11 = was.by_wid("gm9901_1__chp_1__art_1.1").unwrap().to_xml();
     assert!(was_xml.contains(&art11) && xml.contains(&art11));
+    // The index carried over from the was-version agrees with one built from scratch.
+    assert_eq!(n.index_lagen(), 1);
+    let mut derived: Vec<&str> = n.wids().collect();
+    let mut fresh: Vec<&str> = alone.wids().collect();
+    derived.sort();
+    fresh.sort();
+    assert_eq!(derived, fresh);
+    for w in fresh {
+        assert_eq!(n.by_wid(w).unwrap().to_xml(), alone.by_wid(w).unwrap().to_xml(), "{w}");
+    }
     // Provenance.
     assert!(t.toegevoegd.contains("gm9901_2__chp_2__subchp_2.2__art_2.5"));
     assert!(t.toegevoegd.contains("gm9901_2__chp_2__subchp_2.1__art_2.1__para_4"));

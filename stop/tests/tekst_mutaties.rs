@@ -101,7 +101,34 @@ fn ok(acties: &str) -> Toepassing {
     assert_eq!(again.root().unwrap().ns(), NS);
     assert!(t.tekst.dubbele_wids().is_empty() && t.tekst.dubbele_eids().is_empty(), "{xml}");
     assert!(!t.tekst.root().is_some_and(heeft_renvooi), "{xml}");
+    index_klopt(&t.tekst);
     t
+}
+
+/// The index a version carries over from its was-version finds exactly what a fresh one finds.
+fn index_klopt(t: &Tekst) {
+    let fresh = Tekst::parse(&t.to_xml()).unwrap();
+    assert_eq!(fresh.index_lagen(), 0);
+    let sorted = |v: Vec<&str>| {
+        let mut v: Vec<String> = v.into_iter().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(t.wids().collect()), sorted(fresh.wids().collect()));
+    assert_eq!(sorted(t.eids().collect()), sorted(fresh.eids().collect()));
+    // Same element, same ancestors. (Paths may differ: renvooi can leave adjacent text nodes
+    // that a fresh parse sees as one.)
+    let same = |a: stop::tekst::ElementRef<'_>, b: stop::tekst::ElementRef<'_>, id: &str| {
+        assert_eq!(a.to_xml(), b.to_xml(), "{id}");
+        let chain = |r: stop::tekst::ElementRef<'_>| r.ancestors().map(|x| x.start_tag().to_string()).collect::<Vec<_>>();
+        assert_eq!(chain(a), chain(b), "{id}");
+    };
+    for w in fresh.wids() {
+        same(t.by_wid(w).unwrap(), fresh.by_wid(w).unwrap(), w);
+    }
+    for e in fresh.eids() {
+        same(t.by_eid(e).unwrap(), fresh.by_eid(e).unwrap(), e);
+    }
 }
 
 fn fout(acties: &str) -> Vec<Melding> {
@@ -113,10 +140,6 @@ fn fout(acties: &str) -> Vec<Melding> {
 
 fn codes(m: &[Melding]) -> Vec<&str> {
     m.iter().map(|m| m.code.as_str()).collect()
-}
-
-fn met<'m>(m: &'m [Melding], code: &str) -> &'m Melding {
-    m.iter().find(|x| x.code == code).unwrap_or_else(|| panic!("no {code} in {m:#?}"))
 }
 
 fn volgorde(t: &Tekst, parent_wid: &str) -> Vec<String> {
@@ -558,4 +581,41 @@ fn chained_versions_share_untouched_content() {
     let m = Tekst::parse(&mutatie(&format!(r#"<Verwijder wat="gm9999_2__chp_1__art_2a">{}</Verwijder>"#, nieuw_art("2a")))).unwrap();
     let v3 = pas_toe(&v2, &m, "m.xml").unwrap().tekst;
     assert_eq!(v3.to_xml(), regeling());
+}
+
+#[test]
+fn a_long_chain_of_versions_keeps_a_correct_index() {
+    let mut v = was();
+    let mut lagen = Vec::new();
+    for i in 0..70 {
+        let acties = match i % 4 {
+            0 => format!(r#"<VoegToe context="gm9999_1__chp_1__art_1" positie="komtVoor">{}</VoegToe>"#, nieuw_art(&format!("v{i}"))),
+            1 => format!(r#"<Verwijder wat="gm9999_2__chp_1__art_v{}">{}</Verwijder>"#, i - 1, nieuw_art(&format!("v{}", i - 1))),
+            2 => {
+                let nummer = if i % 8 == 2 { ("1", "A") } else { ("A", "1") };
+                let kop = format!(
+                    "<Kop><Label>Hoofdstuk</Label><Nummer><VerwijderdeTekst>{}</VerwijderdeTekst><NieuweTekst>{}</NieuweTekst></Nummer><Opschrift>Algemeen</Opschrift></Kop>",
+                    nummer.0, nummer.1
+                );
+                let eid = if nummer.1 == "A" { "chp_A" } else { "chp_1" };
+                format!(r#"<VervangKop wat="gm9999_1__chp_1" eId-wordt="{eid}">{kop}</VervangKop>"#)
+            }
+            _ => {
+                let art = v.by_wid("gm9999_1__chp_2__art_3").unwrap().to_xml();
+                let art = art.replacen("</Al>", &format!("<NieuweTekst> {i}</NieuweTekst></Al>"), 1);
+                format!(
+                    r#"<VoegToe context="gm9999_1__chp_2__art_3" positie="volgtOp">{}</VoegToe><Vervang wat="gm9999_1__chp_2__art_3" context="gm9999_1__chp_1__art_2" positie="volgtOp">{art}</Vervang>"#,
+                    nieuw_art(&format!("w{i}")).replace("chp_1__art", "chp_2__art")
+                )
+            }
+        };
+        let m = Tekst::parse(&mutatie(&acties)).unwrap();
+        let t = pas_toe(&v, &m, "m.xml").unwrap_or_else(|m| panic!("step {i}: {m:#?}"));
+        index_klopt(&t.tekst);
+        lagen.push(t.tekst.index_lagen());
+        v = t.tekst;
+    }
+    // Carried over version to version, rebuilt after 64 layers.
+    assert_eq!(&lagen[..3], [1, 2, 3]);
+    assert_eq!(lagen[63..66], [64, 0, 1], "{lagen:?}");
 }

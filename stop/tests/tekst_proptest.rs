@@ -77,7 +77,7 @@ fn attrs() -> impl Strategy<Value = Vec<(String, String, char, String, String)>>
     prop::collection::vec(one, 0..4).prop_map(|mut v| {
         let mut seen = std::collections::HashSet::new();
         v.retain(|a| seen.insert(a.0.clone()));
-        v.into_iter().map(|(n, w, q, eq, val)| (n, w, q, eq, val)).collect()
+        v
     })
 }
 
@@ -238,6 +238,14 @@ proptest! {
         prop_assert_eq!(&xml[..name_len], &raw[..name_len]);
         prop_assert_eq!(&xml[xml.len() - (raw.len() - name_len)..], &raw[name_len..]);
         prop_assert_eq!(alone.text(), doc.text(n));
+        // Every element carries the line and column it has in the document.
+        let want: Vec<(u32, u32)> = doc.descendants(n).filter(|&d| doc.is_element(d)).map(|d| doc.line_col(d)).collect();
+        let got: Vec<(u32, u32)> = t.root().unwrap().descendants().map(|e| e.position().unwrap()).collect();
+        prop_assert_eq!(got, want);
+        let whole = Tekst::parse(&src).unwrap();
+        let want: Vec<(u32, u32)> = doc.descendants(doc.root().unwrap()).filter(|&d| doc.is_element(d)).map(|d| doc.line_col(d)).collect();
+        let got: Vec<(u32, u32)> = whole.root().unwrap().descendants().map(|e| e.position().unwrap()).collect();
+        prop_assert_eq!(got, want);
     }
 
     #[test]

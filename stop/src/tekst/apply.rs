@@ -2,10 +2,16 @@
 //!
 //! [`pas_toe`] works on a copy-on-write copy of the was-version and applies the actions in
 //! document order; a context may name an element added by an earlier action (LVBB5027 asks for
-//! the context to exist in the *wordt*-version). The wId index of the was-version is built once
-//! per version (cached in the [`Tekst`]); elements added by the mutation get their own small
-//! index, and removed subtrees are remembered by their path in the was-version, so nothing is
-//! reparsed or re-indexed per action.
+//! the context to exist in the *wordt*-version). Lookups use the was-version's wId index (cached
+//! in its [`Tekst`]); elements added by the mutation get their own small index, and removed
+//! subtrees are remembered by their path in the was-version, so nothing is reparsed or
+//! re-indexed per action. The wordt-version gets an index *derived* from the was-version's (the
+//! added entries and the removed subtrees on top of it; rebuilt from the tree after 64 layers),
+//! so amending the result again does not index the whole regeling either.
+//!
+//! Post-conditions are checked on what the mutation inserted, against the was-version (which is
+//! assumed to satisfy them already): an inserted wId/eId must not occur twice, nor also in a part
+//! of the was-version that remains.
 //!
 //! Checks, each a melding with the action element's file, line and column:
 //!
@@ -161,7 +167,7 @@ struct Weg {
 
 struct Werk<'a> {
     was: &'a Tekst,
-    wix: &'a Index,
+    wix: &'a Arc<Index>,
     nodes: Vec<Node>,
     bestand: &'a str,
     was_id: String,
@@ -175,8 +181,8 @@ struct Werk<'a> {
     weg: Vec<Weg>,
     /// Elements of the was-version whose Kop was replaced.
     koppen: Vec<(Vec<Step>, usize)>,
-    /// eIds in inserted content: count and first action.
-    nieuwe_eids: FxMap<String, (u32, usize)>,
+    /// eIds in inserted content: count, first action and path.
+    nieuwe_eids: FxMap<String, (u32, usize, Vec<Step>)>,
     /// eIds of the was-version renamed away by eId-wordt.
     oude_eids: HashSet<String>,
     contexten: Vec<(String, usize)>,
@@ -221,6 +227,7 @@ fn remove_at(list: &mut Vec<Node>, i: usize) {
 /// Insert `new` at `at`, each element with `indent` before (`after == false`) or after it.
 /// Returns the indexes of the inserted nodes that are elements.
 fn insert_at(list: &mut Vec<Node>, at: usize, new: Vec<Node>, indent: Option<&Node>, after: bool) -> Vec<usize> {
+    let at = at.min(list.len());
     let mut seq = Vec::with_capacity(new.len() * 2);
     let mut idx = Vec::new();
     for n in new {
@@ -244,7 +251,6 @@ fn insert_at(list: &mut Vec<Node>, at: usize, new: Vec<Node>, indent: Option<&No
             }
         }
     }
-    let at = at.min(list.len());
     list.splice(at..at, seq);
     idx
 }
@@ -442,8 +448,10 @@ impl<'a> Werk<'a> {
         for (wid, eid, steps) in found {
             // An element whose wId LVBB5023 already reported: its eId is the same story.
             let gemeld = wid.as_ref().is_some_and(|w| self.gemeld_5023.contains(w));
-            if let Some(w) = wid {
-                if self.overlay.contains_key(&w) {
+            if let Some(w) = wid.clone() {
+                if let std::collections::hash_map::Entry::Vacant(v) = self.overlay.entry(w.clone()) {
+                    v.insert((steps.clone(), ai));
+                } else {
                     let binnen = format!(" in regelingversie '{}' na toepassing van de RegelingMutatie", self.wordt_id);
                     self.fout(
                         "STOP0028",
@@ -451,12 +459,12 @@ impl<'a> Werk<'a> {
                         format!("De wId '{w}' komt 2 keer voor{binnen}. Elke wId moet uniek zijn."),
                         locatie,
                     );
-                } else {
-                    self.overlay.insert(w, (steps, ai));
                 }
             }
             if let Some(e) = eid.filter(|_| !gemeld) {
-                self.nieuwe_eids.entry(e).or_insert((0, ai)).0 += 1;
+                let x = self.nieuwe_eids.entry(e).or_insert((0, ai, Vec::new()));
+                x.0 += 1;
+                x.2 = steps.clone();
             }
         }
     }
@@ -829,9 +837,8 @@ impl<'a> Werk<'a> {
         if let Some((door, relatie)) = self.overlapt(&was_steps, false) {
             return self.meld_overlap(a, door, &wat, relatie);
         }
-        let idx: Vec<u32> = was_steps.iter().map(|s| s.idx).collect();
         let was: &'a Tekst = self.was;
-        let Some(was_el) = element_at(&was.nodes, &idx) else { return };
+        let Some(was_el) = resolve(&was.nodes, &was_steps).and_then(|idx| element_at(&was.nodes, &idx)) else { return };
         if id_ok {
             let oud = renvooi::oud_knopen(p);
             self.vergelijk(a, &wat, &oud, was_el, r.revisie);
@@ -916,9 +923,8 @@ impl<'a> Werk<'a> {
         if let Some((door, relatie)) = self.overlapt(&was_steps, false) {
             return self.meld_overlap(a, door, &wat, relatie);
         }
-        let idx: Vec<u32> = was_steps.iter().map(|s| s.idx).collect();
         let was: &'a Tekst = self.was;
-        let Some(was_el) = element_at(&was.nodes, &idx) else { return };
+        let Some(was_el) = resolve(&was.nodes, &was_steps).and_then(|idx| element_at(&was.nodes, &idx)) else { return };
         if id_ok {
             let oud = renvooi::oud_knopen(p);
             self.vergelijk(a, &wat, &oud, was_el, false);
@@ -1007,17 +1013,23 @@ impl<'a> Werk<'a> {
                 let oud_eid = el.eid().map(str::to_string);
                 if oud_eid.as_deref() != Some(eid_wordt.as_str()) {
                     el.set_attr("eId", &eid_wordt);
-                    hernoemd.push((el.wid().unwrap_or_default().to_string(), oud_eid.clone().unwrap_or_default(), eid_wordt.clone()));
+                    hernoemd.push((el.wid().unwrap_or_default().to_string(), oud_eid.clone().unwrap_or_default(), eid_wordt.clone(), Vec::new()));
                     if let Some(o) = oud_eid {
-                        hernoem_onder(&mut el.children, &format!("{o}__"), &format!("{eid_wordt}__"), &mut hernoemd);
+                        hernoem_onder(&mut el.children, &format!("{o}__"), &format!("{eid_wordt}__"), &mut Vec::new(), &mut hernoemd);
                     }
                 }
             }
-            for (_, oud, nieuw) in &hernoemd {
+            let ai = self.acties.len();
+            for (_, oud, nieuw, rel) in &hernoemd {
                 self.oude_eids.insert(oud.clone());
-                self.nieuwe_eids.entry(nieuw.clone()).or_insert((0, self.acties.len())).0 += 1;
+                let mut p = pad.clone();
+                p.extend(rel);
+                let steps = steps_of(&self.nodes, &p);
+                let x = self.nieuwe_eids.entry(nieuw.clone()).or_insert((0, ai, Vec::new()));
+                x.0 += 1;
+                x.2 = steps;
             }
-            r.eid_gewijzigd = hernoemd;
+            r.eid_gewijzigd = hernoemd.into_iter().map(|(w, o, n, _)| (w, o, n)).collect();
         }
         self.koppen.push((was_steps, self.acties.len()));
         r.toegepast = true;
@@ -1102,7 +1114,7 @@ impl<'a> Werk<'a> {
             self.fout("STOP0028", Soort::Inhoudelijk, format!("De wId '{w}' komt 2 keer voor{binnen}. Elke wId moet uniek zijn."), &loc);
         }
         let mut dubbel_e: Vec<(String, u32, usize)> = Vec::new();
-        for (e, &(n, ai)) in &self.nieuwe_eids {
+        for (e, &(n, ai, _)) in &self.nieuwe_eids {
             let in_was = !self.oude_eids.contains(e)
                 && self.wix.eid(e).is_some_and(|st| !self.weg.iter().any(|x| is_under(st, &x.steps)));
             let totaal = n + u32::from(in_was);
@@ -1118,19 +1130,23 @@ impl<'a> Werk<'a> {
     }
 }
 
-fn hernoem_onder(list: &mut [Node], oud: &str, nieuw: &str, out: &mut Vec<(String, String, String)>) {
-    for n in list {
+/// Rename the eIds with prefix `oud` to prefix `nieuw` below `list`, recording (wId, old, new,
+/// path relative to the renamed element).
+fn hernoem_onder(list: &mut [Node], oud: &str, nieuw: &str, pad: &mut Vec<u32>, out: &mut Vec<(String, String, String, Vec<u32>)>) {
+    for (i, n) in list.iter_mut().enumerate() {
         let Node::Element(e) = n else { continue };
         if !e.descendants().any(|d| d.eid().is_some_and(|x| x.starts_with(oud))) {
             continue;
         }
         let e = Arc::make_mut(e);
+        pad.push(i as u32);
         if let Some(x) = e.eid().filter(|x| x.starts_with(oud)).map(str::to_string) {
             let n = format!("{nieuw}{}", &x[oud.len()..]);
-            out.push((e.wid().unwrap_or_default().to_string(), x, n.clone()));
+            out.push((e.wid().unwrap_or_default().to_string(), x, n.clone(), pad.clone()));
             e.set_attr("eId", &n);
         }
-        hernoem_onder(&mut e.children, oud, nieuw, out);
+        hernoem_onder(&mut e.children, oud, nieuw, pad, out);
+        pad.pop();
     }
 }
 
@@ -1271,12 +1287,22 @@ pub fn pas_toe(was: &Tekst, mutatie: &Tekst, bestand: &str) -> Result<Toepassing
         gewijzigd.extend(r.gewijzigd.iter().cloned());
     }
     gewijzigd.retain(|x| !toegevoegd.contains(x) && !verwijderd.contains(x));
+    // The wordt-version's index: the was-version's plus what this mutation added and removed.
+    let index = if w.vervangen_regeling {
+        None
+    } else {
+        let wids: Vec<(String, Vec<Step>)> = w.overlay.into_iter().map(|(k, (s, _))| (k, s)).collect();
+        let eids: Vec<(String, Vec<Step>)> = w.nieuwe_eids.into_iter().map(|(k, (_, _, s))| (k, s)).collect();
+        let removed = w.weg.into_iter().map(|x| x.steps).collect();
+        Index::derived(Arc::clone(w.wix), wids, eids, removed, w.oude_eids.into_iter().collect())
+    };
     let tekst = Tekst {
         prolog: was.prolog.clone(),
         nodes: w.nodes,
         epilog: was.epilog.clone(),
         bron_pad: was.bron_pad.clone(),
         index: Arc::default(),
-    };
+    }
+    .with_index(index);
     Ok(Toepassing { tekst, acties: w.acties, toegevoegd, gewijzigd, verwijderd })
 }

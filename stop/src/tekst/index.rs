@@ -8,6 +8,7 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 use super::{Node, Raw};
 
@@ -72,26 +73,47 @@ impl Borrow<str> for IdKey {
     }
 }
 
+/// The index of one tree value. Either built from the tree (`base == None`), or derived from the
+/// index of the version it was made from: the entries this version added, plus the subtrees and
+/// eIds of the base that are gone. Paths found in a base stay valid because lookups resolve by
+/// key ([`resolve`]). After [`MAX_LAYERS`] derived layers the next version is indexed afresh.
 pub(crate) struct Index {
+    base: Option<Arc<Index>>,
+    layers: u32,
     steps: Vec<Step>,
     /// Per indexed element: range in `steps`.
     entries: Vec<(u32, u32)>,
     wid: FxMap<IdKey, u32>,
     eid: FxMap<IdKey, u32>,
+    /// Subtrees of the base version that this version no longer has.
+    removed: Vec<Vec<Step>>,
+    /// eIds of the base version renamed away.
+    removed_eids: FxMap<String, ()>,
     pub dup_wid: Vec<(String, usize)>,
     pub dup_eid: Vec<(String, usize)>,
 }
 
+/// Derived layers before an index is rebuilt from the tree.
+pub(crate) const MAX_LAYERS: u32 = 64;
+
 impl Index {
-    pub fn build(nodes: &[Node]) -> Index {
-        let mut ix = Index {
+    fn empty() -> Index {
+        Index {
+            base: None,
+            layers: 0,
             steps: Vec::new(),
             entries: Vec::new(),
             wid: FxMap::default(),
             eid: FxMap::default(),
+            removed: Vec::new(),
+            removed_eids: FxMap::default(),
             dup_wid: Vec::new(),
             dup_eid: Vec::new(),
-        };
+        }
+    }
+
+    pub fn build(nodes: &[Node]) -> Index {
+        let mut ix = Index::empty();
         let mut dup_w: FxMap<String, usize> = FxMap::default();
         let mut dup_e: FxMap<String, usize> = FxMap::default();
         let mut path: Vec<Step> = Vec::new();
@@ -108,9 +130,7 @@ impl Index {
             path.push(Step { idx: i as u32, key: el.key });
             let (w, e) = (el.wid_raw(), el.eid_raw());
             if w.is_some() || e.is_some() {
-                let entry = ix.entries.len() as u32;
-                ix.entries.push((ix.steps.len() as u32, path.len() as u32));
-                ix.steps.extend_from_slice(&path);
+                let entry = ix.push_entry(&path);
                 if let Some(w) = w {
                     if ix.wid.contains_key(w.as_str()) {
                         *dup_w.entry(w.as_str().to_string()).or_insert(1) += 1;
@@ -135,25 +155,103 @@ impl Index {
         ix
     }
 
+    /// The index of a version made from `base`'s version by adding the elements in `wids`/`eids`
+    /// (with their paths in the new tree) and removing the base subtrees at `removed` and the
+    /// eIds `removed_eids`. `None` when the chain of layers is long enough to rebuild instead.
+    pub fn derived(
+        base: Arc<Index>,
+        wids: Vec<(String, Vec<Step>)>,
+        eids: Vec<(String, Vec<Step>)>,
+        removed: Vec<Vec<Step>>,
+        removed_eids: Vec<String>,
+    ) -> Option<Index> {
+        if base.layers >= MAX_LAYERS {
+            return None;
+        }
+        let mut ix = Index::empty();
+        ix.layers = base.layers + 1;
+        ix.dup_wid = base.dup_wid.clone();
+        ix.dup_eid = base.dup_eid.clone();
+        for (w, steps) in wids {
+            let entry = ix.push_entry(&steps);
+            ix.wid.insert(IdKey(Raw::new(&w)), entry);
+        }
+        for (e, steps) in eids {
+            let entry = ix.push_entry(&steps);
+            ix.eid.insert(IdKey(Raw::new(&e)), entry);
+        }
+        ix.removed = removed;
+        ix.removed_eids = removed_eids.into_iter().map(|e| (e, ())).collect();
+        ix.base = Some(base);
+        Some(ix)
+    }
+
+    fn push_entry(&mut self, path: &[Step]) -> u32 {
+        let entry = self.entries.len() as u32;
+        self.entries.push((self.steps.len() as u32, path.len() as u32));
+        self.steps.extend_from_slice(path);
+        entry
+    }
+
     fn entry(&self, e: u32) -> &[Step] {
         let (s, l) = self.entries[e as usize];
         &self.steps[s as usize..(s + l) as usize]
     }
 
+    fn gone(&self, steps: &[Step]) -> bool {
+        self.removed.iter().any(|r| is_under(steps, r))
+    }
+
     pub fn wid(&self, w: &str) -> Option<&[Step]> {
-        self.wid.get(w).map(|&e| self.entry(e))
+        if let Some(&e) = self.wid.get(w) {
+            return Some(self.entry(e));
+        }
+        let s = self.base.as_ref()?.wid(w)?;
+        (!self.gone(s)).then_some(s)
     }
 
     pub fn eid(&self, e: &str) -> Option<&[Step]> {
-        self.eid.get(e).map(|&x| self.entry(x))
+        if let Some(&x) = self.eid.get(e) {
+            return Some(self.entry(x));
+        }
+        if self.removed_eids.contains_key(e) {
+            return None;
+        }
+        let s = self.base.as_ref()?.eid(e)?;
+        (!self.gone(s)).then_some(s)
     }
 
     pub fn has_wid(&self, w: &str) -> bool {
-        self.wid.contains_key(w)
+        self.wid(w).is_some()
     }
 
-    pub fn wids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.wid.keys().map(|k| k.0.as_str())
+    /// Every wId (`eids == false`) or eId with its path.
+    fn collect<'s>(&'s self, eids: bool, out: &mut Vec<(&'s str, &'s [Step])>) {
+        let own = if eids { &self.eid } else { &self.wid };
+        if let Some(b) = &self.base {
+            b.collect(eids, out);
+            out.retain(|(k, s)| !(own.contains_key(*k) || self.gone(s) || eids && self.removed_eids.contains_key(*k)));
+        }
+        for (k, &e) in own {
+            out.push((k.0.as_str(), self.entry(e)));
+        }
+    }
+
+    pub fn wids(&self) -> Vec<&str> {
+        let mut v = Vec::with_capacity(self.wid.len());
+        self.collect(false, &mut v);
+        v.into_iter().map(|(w, _)| w).collect()
+    }
+
+    pub fn eids(&self) -> Vec<&str> {
+        let mut v = Vec::with_capacity(self.eid.len());
+        self.collect(true, &mut v);
+        v.into_iter().map(|(w, _)| w).collect()
+    }
+
+    /// Number of derived layers on top of a built index.
+    pub fn layers(&self) -> u32 {
+        self.layers
     }
 }
 
@@ -163,14 +261,30 @@ pub(crate) fn resolve(nodes: &[Node], steps: &[Step]) -> Option<Vec<u32>> {
     let mut out = Vec::with_capacity(steps.len());
     let mut list = nodes;
     for s in steps {
-        let i = match list.get(s.idx as usize) {
-            Some(n) if n.key() == Some(s.key) => s.idx as usize,
-            _ => list.iter().position(|n| n.key() == Some(s.key))?,
-        };
+        let i = find_key(list, s.idx as usize, s.key)?;
         out.push(i as u32);
         list = &list[i].as_element()?.children;
     }
     Some(out)
+}
+
+/// The index of the element with `key`, searching outward from `hint` (siblings shift by the
+/// few nodes inserted or removed before them).
+fn find_key(list: &[Node], hint: usize, key: u64) -> Option<usize> {
+    let n = list.len();
+    let hint = hint.min(n.saturating_sub(1));
+    for d in 0..n {
+        if hint + d < n && list[hint + d].key() == Some(key) {
+            return Some(hint + d);
+        }
+        if d > 0 && d <= hint && list[hint - d].key() == Some(key) {
+            return Some(hint - d);
+        }
+        if hint + d >= n && d >= hint {
+            break;
+        }
+    }
+    None
 }
 
 /// The steps (index and key) of a resolved path.

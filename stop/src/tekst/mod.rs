@@ -21,9 +21,15 @@
 //!
 //! # Identity and lookup
 //!
-//! Each element has an internal key that survives copy-on-write; a lazily built index (once per
-//! `Tekst` value, shared by its clones) maps wId and eId to the path of the element.
-//! [`Tekst::by_wid`] / [`Tekst::by_eid`] return an [`ElementRef`] with parent navigation.
+//! Each element has an internal key that survives copy-on-write; an index maps wId and eId to
+//! the path of (child index, key) steps to the element. It is built on first use (once per
+//! `Tekst` value, shared by its clones), or carried over from the was-version by [`pas_toe`].
+//! Lookups resolve a path by key, so a path whose indexes shifted (an element was inserted
+//! before it) still finds its element. [`Tekst::by_wid`] / [`Tekst::by_eid`] return an
+//! [`ElementRef`] with parent navigation.
+//!
+//! Renvooi and mutations can leave two adjacent text nodes (`De ` + `raad`); serialisation and
+//! [`Element::text`] are unaffected, but child indexes can differ from those of a fresh parse.
 //!
 //! # Namespaces
 //!
@@ -208,8 +214,8 @@ pub struct Element {
     start: Raw,
     end: Option<Raw>,
     ns: Option<Arc<str>>,
-    eid: Option<(u32, u32)>,
-    wid: Option<(u32, u32)>,
+    eid: Range,
+    wid: Range,
     children: Vec<Node>,
     pos: (u32, u32),
 }
@@ -223,7 +229,10 @@ impl fmt::Debug for Element {
     }
 }
 
-fn id_ranges(start: &str) -> (Option<(u32, u32)>, Option<(u32, u32)>) {
+/// Byte range of an attribute value inside a start tag.
+type Range = Option<(u32, u32)>;
+
+fn id_ranges(start: &str) -> (Range, Range) {
     let (mut eid, mut wid) = (None, None);
     // Cheap pre-check: most elements have no ids.
     if !start.contains("Id") {
@@ -561,21 +570,27 @@ fn prefix_of(qname: &str) -> &str {
 pub(crate) fn needed_declarations(el: &Element, outer: &Bindings, target: &Bindings) -> Vec<(String, String)> {
     fn walk(e: &Element, local: &mut Bindings, outer: &Bindings, target: &Bindings, out: &mut Vec<(String, String)>) {
         let mark = local.0.len();
-        local.push_element(e);
+        let tag = e.start_tag();
+        if tag.contains("xmlns") {
+            local.push_element(e);
+        }
         let check = |p: &str, out: &mut Vec<(String, String)>| {
             if local.has(p) || out.iter().any(|(q, _)| q == p) {
                 return;
             }
             let (u, t) = (outer.get(p), target.get(p));
-            if u != t && !(u.is_empty() && !p.is_empty()) {
+            // An undeclared prefix (u empty) cannot be declared; the default namespace can be reset.
+            if u != t && (p.is_empty() || !u.is_empty()) {
                 out.push((p.to_string(), u.to_string()));
             }
         };
         check(prefix_of(e.qname()), out);
-        for a in e.attributes() {
-            let p = prefix_of(a.name);
-            if !p.is_empty() {
-                check(p, out);
+        if tag[tag::name_end(tag)..].contains(':') {
+            for a in e.attributes() {
+                let p = prefix_of(a.name);
+                if !p.is_empty() {
+                    check(p, out);
+                }
             }
         }
         for c in e.elements() {
@@ -615,7 +630,7 @@ pub struct Tekst {
     epilog: Raw,
     /// Element path of the parent of the root in the source document (for meldingen).
     bron_pad: Option<Arc<str>>,
-    index: Arc<OnceLock<Index>>,
+    index: Arc<OnceLock<Arc<Index>>>,
 }
 
 impl fmt::Debug for Tekst {
@@ -643,9 +658,41 @@ struct Builder<'d> {
     /// Offset of `src` in the document source.
     base: usize,
     ns: HashMap<&'d str, Arc<str>>,
+    /// (offset in the document source, line, column) of the last element start: positions are
+    /// counted incrementally in document order, not per element from the start of its line.
+    cursor: (usize, u32, u32),
 }
 
 impl<'d> Builder<'d> {
+    fn new(doc: &'d Document, src: Arc<str>, base: usize, first: NodeId) -> Builder<'d> {
+        let (line, col) = doc.line_col(first);
+        Builder { doc, src, base, ns: HashMap::new(), cursor: (doc.span(first).0, line, col) }
+    }
+
+    fn position(&mut self, offset: usize) -> (u32, u32) {
+        let (from, mut line, mut col) = self.cursor;
+        if offset < from {
+            return self.doc_position(offset);
+        }
+        for &b in &self.doc.source().as_bytes()[from..offset] {
+            if b == b'\n' {
+                line += 1;
+                col = 1;
+            } else if b & 0xC0 != 0x80 {
+                col += 1;
+            }
+        }
+        self.cursor = (offset, line, col);
+        (line, col)
+    }
+
+    fn doc_position(&self, offset: usize) -> (u32, u32) {
+        let src = self.doc.source();
+        let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = src[..offset].bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+        (line, src[start..offset].chars().count() as u32 + 1)
+    }
+
     fn node(&mut self, id: NodeId) -> Node {
         let (s, e) = self.doc.span(id);
         let (s, e) = (s - self.base, e - self.base);
@@ -664,10 +711,11 @@ impl<'d> Builder<'d> {
                     let k = raw.rfind("</").filter(|&k| k >= tl).unwrap_or(raw.len());
                     Some(Raw::slice(&self.src, s + k, e))
                 };
+                let pos = self.position(s + self.base);
                 let children: Vec<Node> = self.doc.children(id).map(|c| self.node(c)).collect();
                 let uri = self.doc.ns(id);
                 let ns = (!uri.is_empty()).then(|| self.ns.entry(uri).or_insert_with(|| Arc::from(uri)).clone());
-                Node::Element(Arc::new(Element::from_parts(start, end, ns, children, self.doc.line_col(id))))
+                Node::Element(Arc::new(Element::from_parts(start, end, ns, children, pos)))
             }
         }
     }
@@ -687,7 +735,7 @@ impl Tekst {
             return Tekst::from_nodes(vec![Node::Text(Raw::slice(&src, 0, src.len()))]);
         };
         let (s, e) = doc.span(root);
-        let mut b = Builder { doc, src: src.clone(), base: 0, ns: HashMap::new() };
+        let mut b = Builder::new(doc, src.clone(), 0, root);
         let node = b.node(root);
         Tekst {
             prolog: Raw::slice(&src, 0, s),
@@ -704,7 +752,7 @@ impl Tekst {
     pub fn uit_document(doc: &Document, node: NodeId) -> Tekst {
         let (s, e) = doc.span(node);
         let src: Arc<str> = Arc::from(&doc.source()[s..e]);
-        let mut b = Builder { doc, src, base: s, ns: HashMap::new() };
+        let mut b = Builder::new(doc, src, s, node);
         let mut n = b.node(node);
         let mut outer = Bindings::default();
         let mut ancestors = Vec::new();
@@ -796,8 +844,17 @@ impl Tekst {
         out
     }
 
-    fn index(&self) -> &Index {
-        self.index.get_or_init(|| Index::build(&self.nodes))
+    fn index(&self) -> &Arc<Index> {
+        self.index.get_or_init(|| Arc::new(Index::build(&self.nodes)))
+    }
+
+    /// A text whose index is already known (derived from the version it was made from).
+    fn with_index(mut self, index: Option<Index>) -> Tekst {
+        self.index = Arc::default();
+        if let Some(ix) = index {
+            let _ = self.index.set(Arc::new(ix));
+        }
+        self
     }
 
     /// Build the wId/eId index now (it is otherwise built on first use).
@@ -805,21 +862,34 @@ impl Tekst {
         self.index();
     }
 
+    fn resolved(&self, steps: &[index::Step]) -> Option<ElementRef<'_>> {
+        let path = index::resolve(&self.nodes, steps)?;
+        self.at(&path)
+    }
+
     /// The element with this wId.
     pub fn by_wid(&self, wid: &str) -> Option<ElementRef<'_>> {
-        let steps = self.index().wid(wid)?;
-        self.at(&steps.iter().map(|s| s.idx).collect::<Vec<_>>())
+        self.resolved(self.index().wid(wid)?)
     }
 
     /// The element with this eId.
     pub fn by_eid(&self, eid: &str) -> Option<ElementRef<'_>> {
-        let steps = self.index().eid(eid)?;
-        self.at(&steps.iter().map(|s| s.idx).collect::<Vec<_>>())
+        self.resolved(self.index().eid(eid)?)
     }
 
-    /// Every wId in the text (each once).
+    /// Every wId in the text (each once, in no particular order).
     pub fn wids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.index().wids()
+        self.index().wids().into_iter()
+    }
+
+    /// Every eId in the text (each once, in no particular order).
+    pub fn eids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.index().eids().into_iter()
+    }
+
+    /// How many versions the index has been carried over from (0: built from this tree).
+    pub fn index_lagen(&self) -> u32 {
+        self.index().layers()
     }
 
     /// wIds that occur more than once, with their counts.
