@@ -236,6 +236,21 @@ fn vervang_reports_implicit_additions_and_removals() {
 }
 
 #[test]
+fn vervang_with_an_unmarked_new_container_is_lvbb5029() {
+    let chp1 = was().by_wid("gm9999_1__chp_1").unwrap().to_xml();
+    let (kop_end, end) = (chp1.find("</Kop>").unwrap() + 6, chp1.rfind("</Hoofdstuk>").unwrap());
+    let chp1 = format!(
+        "{}<Afdeling eId=\"chp_1__subchp_1\" wId=\"gm9999_2__chp_1__subchp_1\"><Kop wijzigactie=\"voegtoe\"><Nummer>1</Nummer></Kop>{}</Afdeling>{}",
+        &chp1[..kop_end],
+        &chp1[kop_end..end],
+        &chp1[end..]
+    );
+    let m = fout(&format!(r#"<Vervang wat="gm9999_1__chp_1">{chp1}</Vervang>"#));
+    assert_eq!(codes(&m), ["LVBB5029"]);
+    assert!(m[0].beschrijving.contains("Afdeling met wId gm9999_2__chp_1__subchp_1"), "{}", m[0].beschrijving);
+}
+
+#[test]
 fn vervang_top_wid_must_be_wat_and_wat_must_exist() {
     let m = fout(&format!(r#"<Vervang wat="gm9999_1__chp_1__art_2">{}</Vervang>"#, art1(&format!("{LID1}{LID2}")).replace("regels.", "<NieuweTekst>x</NieuweTekst>regels.")));
     assert!(codes(&m).contains(&"STOP0077"), "{m:#?}");

@@ -26,7 +26,7 @@
 //! | payload top wId ≠ @wat | STOP0077 |
 //! | no renvooi and no context (not a revisie) | STOP0086 |
 //! | revisie="1" with renvooi or context | LVBB5031 |
-//! | old(payload) vs the was element: unmarked new wIds; was-wIds missing; extra wIds in a Verwijder; any other difference | LVBB5025; LVBB5026; LVBB5028; RB3660 |
+//! | old(payload) vs the was element: unmarked new wIds; an unmarked new element around existing ones; was-wIds missing; extra wIds in a Verwijder; any other difference | LVBB5025; LVBB5029; LVBB5026; LVBB5028; RB3660 |
 //! | context unknown; context removed by this mutation | LVBB5027; STOP0124 |
 //! | VoegToe adds a wId of the was-version | LVBB5023 |
 //! | two Vervang on overlapping subtrees; other overlapping actions | LVBB5033; RB3657 |
@@ -533,10 +533,43 @@ impl<'a> Werk<'a> {
         let was_id = self.was_id.clone();
         let oud_w: BTreeSet<String> = wids_of(oud).into_iter().collect();
         let was_w: BTreeSet<String> = was_el.descendants().filter_map(|e| e.wid().map(str::to_string)).collect();
-        let extra: Vec<String> = oud_w.difference(&was_w).cloned().collect();
+        let mut extra: Vec<String> = oud_w.difference(&was_w).cloned().collect();
         let mist: Vec<String> = was_w.difference(&oud_w).cloned().collect();
         let element = a.soort.element();
         let mut ok = true;
+        if a.soort != ActieSoort::Verwijder {
+            // LVBB5029: a new, unmarked element around elements of the was-version is an
+            // implicitly added parent (it needs wijzigactie="nieuweContainer").
+            let containers: Vec<(String, String)> = oud
+                .iter()
+                .filter_map(Node::as_element)
+                .flat_map(Element::descendants)
+                .filter(|e| e.wid().is_some_and(|w| extra.iter().any(|x| x == w)))
+                .filter(|e| e.descendants().skip(1).any(|d| d.wid().is_some_and(|w| was_w.contains(w))))
+                .map(|e| (e.wid().unwrap_or_default().to_string(), e.name().to_string()))
+                .collect();
+            for (wid, naam) in &containers {
+                ok = false;
+                self.fout(
+                    "LVBB5029",
+                    Soort::Inhoudelijk,
+                    format!(
+                        "{element} wat=\"{wat}\": het element {naam} met wId {wid} omvat bestaande elementen van regelingversie '{was_id}', maar komt daar zelf niet in voor en is niet als nieuwe container gemarkeerd. Markeer een nieuwe omvattende structuur met wijzigactie=\"nieuweContainer\"."
+                    ),
+                    &a.locatie,
+                );
+            }
+            // Their descendants without a place in the was-version are part of the same story.
+            let onder: BTreeSet<String> = oud
+                .iter()
+                .filter_map(Node::as_element)
+                .flat_map(Element::descendants)
+                .filter(|e| e.wid().is_some_and(|w| containers.iter().any(|(c, _)| c == w)))
+                .flat_map(Element::descendants)
+                .filter_map(|e| e.wid().map(str::to_string))
+                .collect();
+            extra.retain(|w| !onder.contains(w));
+        }
         if !extra.is_empty() {
             ok = false;
             let wids = opsomming(&extra, 10);

@@ -980,6 +980,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn trees_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Tekst>();
+        send_sync::<Element>();
+        send_sync::<Toepassing>();
+    }
+
+    #[test]
     fn round_trip_and_lookup() {
         let src = "<?xml version=\"1.0\"?>\n<!-- c -->\n<a xmlns=\"urn:x\"><b eId=\"b1\" wId=\"w_b1\">x &amp; y<c/></b><![CDATA[<z>]]><?pi x?></a>\n";
         let t = Tekst::parse(src).unwrap();
