@@ -1,6 +1,7 @@
 //! The STOP model: meldingen, the XML tree, identifiers, `opdracht.xml`, `manifest.xml` and the
 //! STOP modules of a delivery (besluit, kennisgeving, informatieobject, revisie, rectificatie,
-//! mededeling, procedureverloopmutatie).
+//! mededeling, procedureverloopmutatie); the byte-exact, editable text of a regeling and the
+//! application of a `RegelingMutatie` to it (`tekst`).
 //!
 //! Architecture invariant: this crate does no I/O. It takes bytes and returns values and
 //! meldingen; it knows nothing of zip files, the store, or HTTP.
