@@ -710,6 +710,16 @@ impl<'a> Werk<'a> {
         }
         if positie == "eersteKind" {
             let list = list_of(&self.nodes, cpad);
+            // The heading is not content: the first child comes right after a leading Kop (the
+            // only schema-valid place in structure elements), as a volgtOp on that Kop.
+            let kop = list
+                .iter()
+                .position(|n| !is_indent(n))
+                .filter(|&k| matches!(&list[k], Node::Element(e) if e.name() == "Kop"));
+            if let Some(k) = kop {
+                let indent = k.checked_sub(1).and_then(|j| list.get(j)).filter(|n| is_indent(n)).cloned();
+                return (cpad.to_vec(), k + 1, indent, false);
+            }
             let indent = list.first().filter(|n| is_indent(n)).cloned();
             let at = usize::from(indent.is_some());
             return (cpad.to_vec(), at, indent, true);

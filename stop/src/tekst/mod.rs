@@ -1029,3 +1029,14 @@ mod tests {
         assert_eq!(t.by_eid("f").unwrap().text(), "1 < 2");
     }
 }
+
+/// The stored form of a regeling version: the root element keeps its model and content, loses
+/// the besluit context (`componentnaam`, `was`) and names the version it is (`wordt`).
+pub fn als_regelingversie(mut t: Tekst, wordt: &str) -> Tekst {
+    if let Some(root) = t.root_mut() {
+        root.remove_attr("componentnaam");
+        root.remove_attr("was");
+        root.set_attr("wordt", wordt);
+    }
+    t
+}
