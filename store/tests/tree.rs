@@ -662,3 +662,30 @@ fn a_node_index_that_is_behind_catches_up_on_open() {
     assert_eq!(s.read_tree(&v3.root).unwrap(), doc.text());
     assert_clean(&s);
 }
+
+#[test]
+fn a_node_index_of_another_format_is_derived_again() {
+    let d = tmp();
+    let doc = Doc::new("R", 2, 3);
+    let put = {
+        let s = Store::open(d.path()).unwrap();
+        commit_tree(&s, "v1", doc.nodes())
+    };
+    {
+        // pretend an older build wrote it: no format marker, entries of another shape
+        let db = sled::open(d.path().join("index").join("nodes")).unwrap();
+        db.remove(b"format").unwrap();
+        let name = db.get(b"current_tree").unwrap().map(|v| v.to_vec()).unwrap_or(b"nodes-0".to_vec());
+        let t = db.open_tree(name).unwrap();
+        for kv in t.iter() {
+            let (k, _) = kv.unwrap();
+            if k.len() == 32 {
+                t.insert(k, vec![0u8; 44]).unwrap();
+            }
+        }
+        db.flush().unwrap();
+    }
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(s.read_tree(&put.root).unwrap(), doc.text());
+    assert_clean(&s);
+}

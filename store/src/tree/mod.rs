@@ -26,18 +26,21 @@
 //!   builds on a pack of the same transaction that no record up to it names
 //!   ([`StoreError::PackDependency`]), and a staged pack that no record names is discarded like
 //!   any other staged blob.
-//! * **Node index (derived).** object hash → (pack, offset, length), in a sled database of its
-//!   own under `index/nodes/` (see [`nodeindex`]): derived from the ledger's `derived` lists and
-//!   the packs, applied after each commit, caught up on open and on access, recreated by
-//!   [`Store::rebuild`], compared by [`Store::verify`]. It is never the source of truth.
+//! * **Node index (derived).** object hash → (pack, pack length, offset, length), in a sled
+//!   database of its own under `index/nodes/` (see [`nodeindex`]): derived from the ledger's
+//!   `derived` lists and the packs, applied after each commit, caught up on open and on access,
+//!   recreated by [`Store::rebuild`], compared by [`Store::verify`]. It is never the source of
+//!   truth.
 //!
 //! ## Reading
 //!
-//! [`Store::read_tree`] looks the root up, reads its pack once (one `read`, SHA-256 of the whole
-//! blob checked), and takes every further object from a pack already read when it is there (a
-//! pack's table lists all its objects), so a version costs one read per pack it touches, not
-//! one per node. [`Store::get_node`] reads just the objects of one node (positioned reads, each
-//! object's SHA-256 checked), which is what a caller uses to find the path to a changed leaf.
+//! [`Store::read_tree`] looks the root up, reads its pack with one `read` (the node index knows
+//! the pack's length), and takes every further object from a pack already read when it is there
+//! (a pack's table lists all its objects), so a version costs one read per pack it touches, not
+//! one per node. Every pack's SHA-256 is checked, on a helper thread while the walk goes on when
+//! there is more than one CPU; nothing is returned before all checks passed. [`Store::get_node`]
+//! reads just the objects of one node (positioned reads, each object's SHA-256 checked), which is
+//! what a caller uses to find the path to a changed leaf.
 //!
 //! ## Verification
 //!
@@ -54,6 +57,7 @@ pub(crate) mod verify;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
 
 use crate::error::StoreError;
 use crate::hash::Hash;
@@ -170,6 +174,7 @@ pub struct PackObject {
 
 struct StagedPack {
     hash: Hash,
+    len: u64,
     entries: Vec<Entry>,
     /// Indexes of earlier packs of this transaction whose objects this one uses.
     needs: BTreeSet<usize>,
@@ -183,9 +188,9 @@ pub(crate) struct TxnTree {
 }
 
 impl TxnTree {
-    /// The entries of a pack this transaction wrote.
-    pub(crate) fn entries_of(&self, pack: &Hash) -> Option<&[Entry]> {
-        self.packs.iter().find(|p| p.hash == *pack).map(|p| p.entries.as_slice())
+    /// The entries and the length of a pack this transaction wrote.
+    pub(crate) fn entries_of(&self, pack: &Hash) -> Option<(&[Entry], u64)> {
+        self.packs.iter().find(|p| p.hash == *pack).map(|p| (p.entries.as_slice(), p.len))
     }
 
     /// Commit check: every staged pack a record names may only build on staged packs named by
@@ -241,22 +246,25 @@ impl Txn<'_> {
         };
         for node in nodes {
             let items = codec::normalize(node.stukken);
-            for s in &items {
-                if let Stuk::Kind(c) = s
-                    && !have(c, &in_pack, &mut needs)?
-                {
-                    return Err(StoreError::MissingNode { child: *c });
-                }
-            }
             let node_objs = codec::encode_node(&items);
             let Some(h) = node_objs.last().map(|o| o.hash) else {
                 return Err(StoreError::InvalidTree("node encodes to no object".into()));
             };
             for o in node_objs {
-                if !have(&o.hash, &in_pack, &mut needs)? {
-                    in_pack.insert(o.hash);
-                    objs.push(o);
+                if have(&o.hash, &in_pack, &mut needs)? {
+                    continue;
                 }
+                // A new object: what it refers to must exist. (An object already stored or
+                // staged was checked when it was put, so an unchanged part of a wide node costs
+                // no lookups for its children.)
+                let (_, refs) = codec::validate(&o.bytes).map_err(StoreError::InvalidTree)?;
+                for r in &refs {
+                    if !have(r, &in_pack, &mut needs)? {
+                        return Err(StoreError::MissingNode { child: *r });
+                    }
+                }
+                in_pack.insert(o.hash);
+                objs.push(o);
             }
             hashes.push(h);
         }
@@ -271,7 +279,7 @@ impl Txn<'_> {
             for e in &entries {
                 self.tree.objects.entry(e.hash).or_insert(i);
             }
-            self.tree.packs.push(StagedPack { hash: ph, entries, needs: needs.clone() });
+            self.tree.packs.push(StagedPack { hash: ph, len: bytes.len() as u64, entries, needs: needs.clone() });
             out.pack = Some(ph);
             out.pack_bytes = bytes.len() as u64;
         }
@@ -295,17 +303,41 @@ fn kind_of(b: &[u8]) -> Result<ObjectKind, String> {
 
 impl Store {
     /// The whole document under `root`: its byte runs concatenated depth-first. Reads each pack
-    /// involved once and verifies it (SHA-256 of the blob).
+    /// involved once and verifies it (SHA-256 of the blob). With more than one CPU the packs are
+    /// verified on a helper thread while the walk goes on; nothing is returned before every pack
+    /// has been verified, and a damaged pack gives [`StoreError::BlobCorrupt`] as without it.
     pub fn read_tree(&self, root: &NodeHash) -> Result<Vec<u8>, StoreError> {
         self.nodes.catch_up(self)?;
-        let mut src = read::PackSet::new(self);
         let mut out = Vec::new();
-        read::walk(&mut src, root, true, &mut |it| {
+        let mut emit = |it: Item<'_>| {
             if let Item::Bytes(b) = it {
                 out.extend_from_slice(b)
             }
-        })?;
-        Ok(out)
+        };
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            read::walk(&mut read::PackSet::new(self), root, true, &mut emit)?;
+            return Ok(out);
+        }
+        let abort = AtomicBool::new(false);
+        let (walked, damaged) = std::thread::scope(|sc| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let abort = &abort;
+            let checker = sc.spawn(move || read::verify_packs(self, rx, abort));
+            let walked = {
+                let mut src = read::PackSet::verified_by(self, tx, abort);
+                read::walk(&mut src, root, true, &mut emit)
+                // `src` and with it the sender are dropped here: the checker finishes
+            };
+            let damaged = checker
+                .join()
+                .unwrap_or_else(|_| Some(StoreError::Index { message: "pack verifier thread panicked".into() }));
+            (walked, damaged)
+        });
+        match (damaged, walked) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(e),
+            (None, Ok(())) => Ok(out),
+        }
     }
 
     /// One node (canonical form), reading only its own objects (each verified by its hash).

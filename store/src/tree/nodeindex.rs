@@ -1,4 +1,4 @@
-//! The derived node index: object hash → (pack, offset, length).
+//! The derived node index: object hash → (pack, pack length, offset, length).
 //!
 //! It is derived from the ledger and the packs alone: for each record in seq order, for each
 //! blob in its `derived` list that is a valid pack (magic, table, every object hashing to its
@@ -26,38 +26,45 @@ use crate::model::LedgerRecord;
 use crate::store::Store;
 
 use super::TxnTree;
+use super::codec;
 use super::pack::{self, Entry};
 
-/// Where an object's bytes are.
+/// Where an object's bytes are, and how long its whole pack is (so a reader can read the pack
+/// with one `read`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Loc {
     pub pack: Hash,
+    pub pack_len: u64,
     pub offset: u64,
     pub len: u32,
 }
 
+const LOC_BYTES: usize = 52;
+
 impl Loc {
-    fn to_bytes(self) -> [u8; 44] {
-        let mut v = [0u8; 44];
+    fn to_bytes(self) -> [u8; LOC_BYTES] {
+        let mut v = [0u8; LOC_BYTES];
         v[..32].copy_from_slice(&self.pack.0);
-        v[32..40].copy_from_slice(&self.offset.to_le_bytes());
-        v[40..].copy_from_slice(&self.len.to_le_bytes());
+        v[32..40].copy_from_slice(&self.pack_len.to_le_bytes());
+        v[40..48].copy_from_slice(&self.offset.to_le_bytes());
+        v[48..].copy_from_slice(&self.len.to_le_bytes());
         v
     }
     fn from_bytes(v: &[u8]) -> Result<Loc, StoreError> {
-        if v.len() != 44 {
+        if v.len() != LOC_BYTES {
             return Err(ix_err(format!("node index value of {} bytes", v.len())));
         }
-        let mut p = [0u8; 32];
-        p.copy_from_slice(&v[..32]);
-        let mut o = [0u8; 8];
-        o.copy_from_slice(&v[32..40]);
+        let u64_at = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&v[i..i + 8]);
+            u64::from_le_bytes(b)
+        };
         let mut l = [0u8; 4];
-        l.copy_from_slice(&v[40..]);
-        Ok(Loc { pack: Hash(p), offset: u64::from_le_bytes(o), len: u32::from_le_bytes(l) })
+        l.copy_from_slice(&v[48..]);
+        Ok(Loc { pack: codec::hash_at(v), pack_len: u64_at(32), offset: u64_at(40), len: u32::from_le_bytes(l) })
     }
-    fn of(pack: Hash, e: &Entry) -> Loc {
-        Loc { pack, offset: e.offset, len: e.len }
+    pub(crate) fn of(pack: Hash, pack_len: u64, e: &Entry) -> Loc {
+        Loc { pack, pack_len, offset: e.offset, len: e.len }
     }
 }
 
@@ -66,6 +73,9 @@ fn ix_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 const K_CURRENT: &[u8] = b"current_tree";
+/// Format of the entries; an index of another format is discarded and derived again.
+const K_FORMAT: &[u8] = b"format";
+const FORMAT: &[u8] = b"2";
 /// Watermark key; object keys are 32 bytes, so it cannot collide.
 const K_LAST: &[u8] = b"last";
 
@@ -122,6 +132,15 @@ impl NodeIndex {
             None => "nodes-0".to_string(),
         };
         let tree = db.open_tree(&name).map_err(ix_err)?;
+        if db.get(K_FORMAT).map_err(ix_err)?.as_deref() != Some(FORMAT) {
+            // empty (new) or of another format: start over; catch-up derives it from the ledger
+            if !tree.is_empty() {
+                warn!("node index has another format; deriving it again");
+            }
+            tree.clear().map_err(ix_err)?;
+            db.insert(K_FORMAT, FORMAT).map_err(ix_err)?;
+            db.flush().map_err(ix_err)?;
+        }
         Ok(NodeIndex { backend: Backend::Sled { db, tree: RwLock::new((name, tree)) }, apply: Mutex::new(()) })
     }
 
@@ -342,10 +361,10 @@ pub(crate) fn record_entries(
         if !done.insert(*d) {
             continue;
         }
-        let entries = match txn.and_then(|t| t.entries_of(d)) {
-            Some(e) => e.to_vec(),
+        let (entries, pack_len) = match txn.and_then(|t| t.entries_of(d)) {
+            Some((e, n)) => (e.to_vec(), n),
             None => match load_valid_pack(store, d)? {
-                Ok(Some((_, e))) => e,
+                Ok(Some((b, e))) => (e, b.len() as u64),
                 Ok(None) => continue,
                 Err(msg) => {
                     warn!(pack = %d, seq = rec.seq, %msg, "pack not indexed");
@@ -353,7 +372,7 @@ pub(crate) fn record_entries(
                 }
             },
         };
-        out.extend(entries.iter().map(|e| (e.hash, Loc::of(*d, e))));
+        out.extend(entries.iter().map(|e| (e.hash, Loc::of(*d, pack_len, e))));
     }
     Ok(out)
 }

@@ -14,10 +14,12 @@
 //! is a blob like any other: named by the SHA-256 of all its bytes, verified on every read.
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 use crate::hash::Hash;
 
 use super::codec::{Obj, hash_at};
+use super::read::PrefixHasher;
 
 pub(crate) const MAGIC: &[u8; 8] = b"RBPACK1\n";
 const HEADER: usize = 12;
@@ -81,7 +83,8 @@ pub(crate) fn parse(b: &[u8]) -> Result<Vec<Entry>, String> {
         return Err(format!("pack table of {count} entries does not fit in {} bytes", b.len()));
     };
     let mut entries = Vec::with_capacity(count);
-    let mut seen = HashSet::with_capacity(count);
+    let mut seen: HashSet<Hash, BuildHasherDefault<PrefixHasher>> =
+        HashSet::with_capacity_and_hasher(count, BuildHasherDefault::default());
     let mut offset = table_end as u64;
     for e in b[HEADER..table_end].chunks_exact(ENTRY) {
         let hash = hash_at(e);

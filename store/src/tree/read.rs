@@ -1,14 +1,19 @@
 //! Finding objects and walking trees.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::BuildHasherDefault;
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
 
 use crate::error::StoreError;
 use crate::hash::Hash;
 use crate::store::Store;
 
 use super::codec::{self, Item, Shape};
+use super::nodeindex::Loc;
 use super::pack;
 
 /// Hasher for maps keyed by SHA-256 hashes: the key is already uniformly random, so its first
@@ -38,31 +43,119 @@ fn corrupt(h: &Hash, message: impl Into<String>) -> StoreError {
 pub(crate) trait Source {
     fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError>;
     fn buf(&self, i: usize) -> &[u8];
-}
-
-/// Whole packs, each read and verified once; an object is taken from any pack already read
-/// whose table lists it, and only otherwise looked up in the node index.
-pub(crate) struct PackSet<'s> {
-    store: &'s Store,
-    bufs: Vec<Vec<u8>>,
-    packs: HashKeyed<usize>,
-    local: HashKeyed<(usize, u64, u32)>,
-}
-
-impl<'s> PackSet<'s> {
-    pub(crate) fn new(store: &'s Store) -> PackSet<'s> {
-        PackSet { store, bufs: Vec::new(), packs: HashKeyed::default(), local: HashKeyed::default() }
+    /// True once a concurrent check has found damage: stop walking.
+    fn aborted(&self) -> bool {
+        false
     }
 }
 
-impl Source for PackSet<'_> {
+/// Packs read but not yet verified, for a verifier thread.
+pub(crate) type ToVerify = Vec<(Hash, Arc<Vec<u8>>)>;
+
+/// Hand packs to the verifier in batches of about this many bytes (fewer thread wake-ups).
+const VERIFY_BATCH: usize = 256 * 1024;
+
+/// Whole packs, each read and verified once; an object is taken from any pack already read
+/// whose table lists it, and only otherwise looked up in the node index.
+///
+/// With a verifier, a pack is used as soon as it is read and its SHA-256 is checked by another
+/// thread meanwhile; the caller must not use the result before the verifier has confirmed every
+/// pack (see `Store::read_tree`).
+pub(crate) struct PackSet<'s, 'v> {
+    store: &'s Store,
+    bufs: Vec<Arc<Vec<u8>>>,
+    packs: HashKeyed<usize>,
+    local: HashKeyed<(usize, u64, u32)>,
+    verifier: Option<(Sender<ToVerify>, &'v AtomicBool)>,
+    pending: ToVerify,
+    pending_bytes: usize,
+}
+
+impl<'s, 'v> PackSet<'s, 'v> {
+    pub(crate) fn new(store: &'s Store) -> PackSet<'s, 'v> {
+        PackSet {
+            store,
+            bufs: Vec::new(),
+            packs: HashKeyed::default(),
+            local: HashKeyed::default(),
+            verifier: None,
+            pending: Vec::new(),
+            pending_bytes: 0,
+        }
+    }
+
+    /// Hand every pack read to `tx` for verification instead of verifying it first; stop when
+    /// `abort` is set.
+    pub(crate) fn verified_by(store: &'s Store, tx: Sender<ToVerify>, abort: &'v AtomicBool) -> PackSet<'s, 'v> {
+        let mut p = PackSet::new(store);
+        p.verifier = Some((tx, abort));
+        p
+    }
+
+    /// Read a whole pack, unverified: one `read` of the length the node index gives; if the
+    /// file is shorter, the ordinary blob read reports what is wrong.
+    fn read_pack(&self, loc: &Loc) -> Result<Vec<u8>, StoreError> {
+        let path = self.store.blob_path(&loc.pack);
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound { hash: loc.pack, path });
+            }
+            Err(e) => return Err(StoreError::io(path)(e)),
+        };
+        let Ok(len) = usize::try_from(loc.pack_len) else { return self.store.get_blob(&loc.pack) };
+        let mut buf = vec![0u8; len];
+        match f.read_exact(&mut buf) {
+            Ok(()) => Ok(buf),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => self.store.get_blob(&loc.pack),
+            Err(e) => Err(StoreError::io(path)(e)),
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((tx, _)) = &self.verifier
+            && !self.pending.is_empty()
+        {
+            // the receiver only hangs up after a damaged pack, which also sets the abort flag
+            let _ = tx.send(std::mem::take(&mut self.pending));
+            self.pending_bytes = 0;
+        }
+    }
+}
+
+impl Drop for PackSet<'_, '_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Check a pack read by `read_pack`; on a mismatch, re-read the file to say exactly what is
+/// wrong (a damaged blob, or a node index that has the pack's length wrong).
+fn check_pack(store: &Store, h: &Hash, bytes: &[u8]) -> Result<(), StoreError> {
+    if Hash::of(bytes) == *h {
+        return Ok(());
+    }
+    store.check_blob(h)?;
+    Err(StoreError::Index { message: format!("node index has the wrong length for pack {h}") })
+}
+
+impl Source for PackSet<'_, '_> {
     fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
         if let Some(&(b, off, len)) = self.local.get(h) {
             return Ok((b, off as usize, off as usize + len as usize));
         }
         let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
         if !self.packs.contains_key(&loc.pack) {
-            let bytes = self.store.get_blob(&loc.pack)?;
+            let bytes = Arc::new(self.read_pack(&loc)?);
+            if self.verifier.is_some() {
+                self.pending_bytes += bytes.len();
+                self.pending.push((loc.pack, Arc::clone(&bytes)));
+                if self.pending_bytes >= VERIFY_BATCH {
+                    self.flush();
+                }
+            } else {
+                check_pack(self.store, &loc.pack, &bytes)?;
+            }
             let entries =
                 pack::parse(&bytes).map_err(|message| StoreError::PackMalformed { pack: loc.pack, message })?;
             let i = self.bufs.len();
@@ -83,6 +176,26 @@ impl Source for PackSet<'_> {
     fn buf(&self, i: usize) -> &[u8] {
         &self.bufs[i]
     }
+    fn aborted(&self) -> bool {
+        self.verifier.as_ref().is_some_and(|(_, a)| a.load(Ordering::Relaxed))
+    }
+}
+
+/// Check packs as they arrive; on the first damaged one set `abort` and return its error.
+pub(crate) fn verify_packs(
+    store: &Store,
+    rx: std::sync::mpsc::Receiver<ToVerify>,
+    abort: &AtomicBool,
+) -> Option<StoreError> {
+    for batch in rx {
+        for (h, bytes) in batch {
+            if let Err(e) = check_pack(store, &h, &bytes) {
+                abort.store(true, Ordering::Relaxed);
+                return Some(e);
+            }
+        }
+    }
+    None
 }
 
 /// Single objects by positioned reads, each verified against its hash.
@@ -183,7 +296,8 @@ fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>) -> Result<Frame, Sto
 }
 
 /// Walk the items of node `root` in document order, expanding its parts; with `descend`, child
-/// nodes are expanded too (and not reported), so `on` sees only byte runs.
+/// nodes are expanded too (and not reported), so `on` sees only byte runs. An object that
+/// (through damaged bytes) contains itself is an error, not an endless walk.
 pub(crate) fn walk<S: Source>(
     src: &mut S,
     root: &Hash,
@@ -191,8 +305,11 @@ pub(crate) fn walk<S: Source>(
     on: &mut dyn FnMut(Item<'_>),
 ) -> Result<(), StoreError> {
     let mut stack = vec![open(src, root, None)?];
+    let mut on_stack: HashSet<Hash, BuildHasherDefault<PrefixHasher>> = HashSet::default();
+    on_stack.insert(*root);
     while let Some(top) = stack.last_mut() {
         if top.pos >= top.end {
+            on_stack.remove(&top.obj);
             stack.pop();
             continue;
         }
@@ -220,6 +337,12 @@ pub(crate) fn walk<S: Source>(
             }
         };
         if let Some((h, part)) = next {
+            if src.aborted() {
+                return Err(corrupt(&h, "walk stopped: a pack is damaged"));
+            }
+            if !on_stack.insert(h) {
+                return Err(corrupt(&h, "object contains itself"));
+            }
             let f = open(src, &h, part)?;
             stack.push(f);
         }

@@ -66,7 +66,7 @@ pub(crate) fn verify_trees(
                         // indexed all the same (the index checks hashes only); unusable on read
                         seen.entry(e.hash).or_insert(Seen {
                             seq: *seq,
-                            loc: Loc { pack: *d, offset: e.offset, len: e.len },
+                            loc: Loc::of(*d, bytes.len() as u64, e),
                             shape: Shape::Node,
                         });
                         continue;
@@ -78,11 +78,7 @@ pub(crate) fn verify_trees(
                     Shape::Part { level } => Want::Part(level - 1),
                 };
                 refs.extend(targets.into_iter().map(|t| (e.hash, *d, *seq, t, want)));
-                seen.entry(e.hash).or_insert(Seen {
-                    seq: *seq,
-                    loc: Loc { pack: *d, offset: e.offset, len: e.len },
-                    shape,
-                });
+                seen.entry(e.hash).or_insert(Seen { seq: *seq, loc: Loc::of(*d, bytes.len() as u64, e), shape });
             }
         }
     }
