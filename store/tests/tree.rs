@@ -205,6 +205,10 @@ fn wide_nodes_are_stored_in_parts_and_read_back_whole() {
     assert_eq!(s.read_tree(&put.root).unwrap(), want);
     assert_eq!(s.get_node(&put.root).unwrap(), root);
     assert_eq!(s.node_hashes(&put.root).unwrap()[0].1.len(), 5000);
+    // a part is not a node
+    let part = objs.iter().find(|o| o.kind == ObjectKind::Part).unwrap().hash;
+    assert!(matches!(s.get_node(&part), Err(StoreError::NodeNotFound { hash }) if hash == part));
+    assert!(matches!(s.read_tree(&part), Err(StoreError::NodeNotFound { .. })));
 
     // changing one child rewrites the child, a few parts and the node: not 5000 references
     let mut root2 = root.clone();

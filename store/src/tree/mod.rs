@@ -314,30 +314,33 @@ impl Store {
                 out.extend_from_slice(b)
             }
         };
-        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-            read::walk(&mut read::PackSet::new(self), root, true, &mut emit)?;
-            return Ok(out);
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+            let abort = AtomicBool::new(false);
+            let parallel = std::thread::scope(|sc| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let abort = &abort;
+                let spawned = std::thread::Builder::new()
+                    .name("regelbank-pack-check".into())
+                    .spawn_scoped(sc, move || read::verify_packs(self, rx, abort));
+                let Ok(checker) = spawned else { return None };
+                let walked = {
+                    let mut src = read::PackSet::verified_by(self, tx, abort);
+                    read::walk(&mut src, root, true, &mut emit)
+                    // `src` and with it the sender are dropped here: the checker finishes
+                };
+                let damaged = checker
+                    .join()
+                    .unwrap_or_else(|_| Some(StoreError::Index { message: "pack verifier thread panicked".into() }));
+                Some((walked, damaged))
+            });
+            match parallel {
+                Some((_, Some(e))) | Some((Err(e), None)) => return Err(e),
+                Some((Ok(()), None)) => return Ok(out),
+                None => {} // no thread: verify as we go
+            }
         }
-        let abort = AtomicBool::new(false);
-        let (walked, damaged) = std::thread::scope(|sc| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let abort = &abort;
-            let checker = sc.spawn(move || read::verify_packs(self, rx, abort));
-            let walked = {
-                let mut src = read::PackSet::verified_by(self, tx, abort);
-                read::walk(&mut src, root, true, &mut emit)
-                // `src` and with it the sender are dropped here: the checker finishes
-            };
-            let damaged = checker
-                .join()
-                .unwrap_or_else(|_| Some(StoreError::Index { message: "pack verifier thread panicked".into() }));
-            (walked, damaged)
-        });
-        match (damaged, walked) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e),
-            (None, Ok(())) => Ok(out),
-        }
+        read::walk(&mut read::PackSet::new(self), root, true, &mut emit)?;
+        Ok(out)
     }
 
     /// One node (canonical form), reading only its own objects (each verified by its hash).

@@ -281,10 +281,12 @@ struct Frame {
 }
 
 /// Open an object expected to be a node (`part` None) or a part of the given level.
-fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>) -> Result<Frame, StoreError> {
+fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>, root: bool) -> Result<Frame, StoreError> {
     let (buf, start, end) = src.locate(h)?;
     let sh = codec::shape(&src.buf(buf)[start..end]).map_err(|m| corrupt(h, m))?;
     let mode = match (sh, part) {
+        // asked for a part as if it were a node: there is no such node
+        (Shape::Part { .. }, None) if root => return Err(StoreError::NodeNotFound { hash: *h }),
         (Shape::Node, None) => Mode::Items,
         (Shape::Chunked { level }, None) => Mode::Refs(level),
         (Shape::Part { level: 0 }, Some(0)) => Mode::Items,
@@ -304,7 +306,7 @@ pub(crate) fn walk<S: Source>(
     descend: bool,
     on: &mut dyn FnMut(Item<'_>),
 ) -> Result<(), StoreError> {
-    let mut stack = vec![open(src, root, None)?];
+    let mut stack = vec![open(src, root, None, true)?];
     let mut on_stack: HashSet<Hash, BuildHasherDefault<PrefixHasher>> = HashSet::default();
     on_stack.insert(*root);
     while let Some(top) = stack.last_mut() {
@@ -343,7 +345,7 @@ pub(crate) fn walk<S: Source>(
             if !on_stack.insert(h) {
                 return Err(corrupt(&h, "object contains itself"));
             }
-            let f = open(src, &h, part)?;
+            let f = open(src, &h, part, false)?;
             stack.push(f);
         }
     }
