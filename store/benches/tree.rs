@@ -9,7 +9,13 @@
 //!   reported apart;
 //! * time per amendment, `put_tree` + commit (target ≤ 5 ms), with one version per commit and
 //!   with several versions per group commit (`commit_many`);
-//! * time to read a whole 10,000-artikel version back with `read_tree` (target ≤ 50 ms).
+//! * time to read a whole 10,000-artikel version back with `read_tree` (target ≤ 50 ms): the
+//!   version after the last amendment (its objects are spread over ~960 packs) and version 1
+//!   (one pack), from a freshly opened store (the OS page cache is warm: the files were just
+//!   written); the first call, the median of `BENCH_READS` calls, and `read_tree_into` with a
+//!   reused buffer (no fresh output memory to fault in). Also `get_node` of the root and one
+//!   hoofdstuk (what a caller without the tree in memory reads to build the next version),
+//!   `node_hashes`, `rebuild` and `verify` of the whole store.
 //!
 //! Each mode runs on the disk (under `target/`) and, if present, on tmpfs (`/dev/shm`), where
 //! syncing costs nothing. Settings (environment): `BENCH_LEAVES` (10000), `BENCH_GROUPS` (100),
@@ -298,7 +304,9 @@ struct Run {
     pack_bytes: Vec<u64>,
     ledger_bytes: Vec<u64>,
     objects: Vec<usize>,
+    first_read_ms: f64,
     read_latest_ms: Vec<f64>,
+    read_reuse_ms: Vec<f64>,
     read_first_ms: Vec<f64>,
     get_path_ms: Vec<f64>,
     shape_ms: f64,
@@ -346,7 +354,9 @@ fn run(place: &str, base: &Path, grouping: usize, leaves: usize, groups: usize, 
         pack_bytes: vec![],
         ledger_bytes: vec![],
         objects: vec![],
+        first_read_ms: 0.0,
         read_latest_ms: vec![],
+        read_reuse_ms: vec![],
         read_first_ms: vec![],
         get_path_ms: vec![],
         shape_ms: 0.0,
@@ -401,12 +411,23 @@ fn run(place: &str, base: &Path, grouping: usize, leaves: usize, groups: usize, 
     // reads, from a freshly opened store (page cache warm: the files were just written)
     let s = Store::open(&dir).unwrap();
     let want = doc.text();
-    assert_eq!(s.read_tree(&latest).unwrap(), want, "read_tree of the latest version");
+    let t = Instant::now();
+    let first = s.read_tree(&latest).unwrap();
+    r.first_read_ms = ms(t.elapsed());
+    assert_eq!(first, want, "read_tree of the latest version");
+    drop(first);
+    let mut buf = Vec::new();
     for _ in 0..reads {
         let t = Instant::now();
         let text = s.read_tree(&latest).unwrap();
         r.read_latest_ms.push(ms(t.elapsed()));
         assert_eq!(text.len(), want.len());
+        drop(text);
+        buf.clear();
+        let t = Instant::now();
+        s.read_tree_into(&latest, &mut buf).unwrap();
+        r.read_reuse_ms.push(ms(t.elapsed()));
+        assert_eq!(buf.len(), want.len());
         let t = Instant::now();
         let text = s.read_tree(&first_root).unwrap();
         r.read_first_ms.push(ms(t.elapsed()));
@@ -545,17 +566,20 @@ fn main() {
     println!("### Reading ({reads} repetitions; ms)");
     println!();
     println!(
-        "| store | versions/commit | read_tree latest: median | min | read_tree version 1: median | get_node root + hoofdstuk: median | node_hashes latest | rebuild (all indexes) | verify | node index on disk (MB, allocated) |"
+        "| store | versions/commit | read_tree latest: first call | median | min | read_tree_into reused buffer: median | read_tree version 1: median | get_node root + hoofdstuk: median | node_hashes latest | rebuild (all indexes) | verify | node index on disk (MB, allocated) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &runs {
         let (mut a, mut b, mut c) = (r.read_latest_ms.clone(), r.read_first_ms.clone(), r.get_path_ms.clone());
+        let mut d = r.read_reuse_ms.clone();
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} | {:.0} | {:.1} |",
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} | {:.0} | {:.1} |",
             r.place,
             r.grouping,
+            r.first_read_ms,
             median(&mut a),
             pct(&mut a, 0.0),
+            median(&mut d),
             median(&mut b),
             median(&mut c),
             r.shape_ms,

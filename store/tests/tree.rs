@@ -131,6 +131,9 @@ fn round_trip() {
     assert!(s.pack_contents(&pack).unwrap().iter().all(|o| o.kind == ObjectKind::Node));
 
     assert_eq!(s.read_tree(&put.root).unwrap(), doc.text());
+    let mut buf = b"prefix:".to_vec();
+    s.read_tree_into(&put.root, &mut buf).unwrap();
+    assert_eq!(buf, [b"prefix:".as_slice(), &doc.text()].concat());
     for n in &nodes {
         assert_eq!(s.get_node(&n.hash()).unwrap(), n.clone().normalized());
     }
@@ -394,6 +397,9 @@ fn corrupt_pack_is_detected_by_read_and_verify() {
         matches!(s.read_tree(&v2.root), Err(StoreError::BlobCorrupt { hash, .. }) if hash == p1),
         "v2 uses v1's nodes"
     );
+    let mut buf = b"kept".to_vec();
+    assert!(s.read_tree_into(&v2.root, &mut buf).is_err());
+    assert_eq!(buf, b"kept", "a failed read leaves the buffer as it was");
     let leaf = doc.leaf(1, 1).hash();
     assert!(matches!(s.get_node(&leaf), Err(StoreError::NodeCorrupt { hash, .. }) if hash == leaf));
     // objects of the pack that were not hit still read (each is checked against its own hash)

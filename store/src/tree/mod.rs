@@ -307,8 +307,24 @@ impl Store {
     /// verified on a helper thread while the walk goes on; nothing is returned before every pack
     /// has been verified, and a damaged pack gives [`StoreError::BlobCorrupt`] as without it.
     pub fn read_tree(&self, root: &NodeHash) -> Result<Vec<u8>, StoreError> {
-        self.nodes.catch_up(self)?;
         let mut out = Vec::new();
+        self.read_tree_into(root, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Store::read_tree`], appending to `out` (so a caller can reuse one buffer for many
+    /// reads). On an error `out` is left as it was.
+    pub fn read_tree_into(&self, root: &NodeHash, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        let start = out.len();
+        let r = self.read_tree_append(root, out);
+        if r.is_err() {
+            out.truncate(start);
+        }
+        r
+    }
+
+    fn read_tree_append(&self, root: &NodeHash, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        self.nodes.catch_up(self)?;
         let mut emit = |it: Item<'_>| {
             if let Item::Bytes(b) = it {
                 out.extend_from_slice(b)
@@ -335,12 +351,11 @@ impl Store {
             });
             match parallel {
                 Some((_, Some(e))) | Some((Err(e), None)) => return Err(e),
-                Some((Ok(()), None)) => return Ok(out),
+                Some((Ok(()), None)) => return Ok(()),
                 None => {} // no thread: verify as we go
             }
         }
-        read::walk(&mut read::PackSet::new(self), root, true, &mut emit)?;
-        Ok(out)
+        read::walk(&mut read::PackSet::new(self), root, true, &mut emit)
     }
 
     /// One node (canonical form), reading only its own objects (each verified by its hash).
