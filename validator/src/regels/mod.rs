@@ -33,6 +33,7 @@ pub mod mutatie;
 pub mod opdracht;
 pub mod pakket;
 pub mod schema;
+pub mod tekst;
 pub mod xml;
 
 static ENGINE: &[&Regel] = &[&RB3008];
@@ -47,6 +48,7 @@ pub static ALLE: &[&[&Regel]] = &[
     consolidatie::REGELS,
     doelen::REGELS,
     mutatie::REGELS,
+    tekst::REGELS,
     informatieobject::REGELS,
     kennisgeving::REGELS,
     schema::REGELS,
