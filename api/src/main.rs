@@ -66,6 +66,12 @@ enum Command {
     },
     /// Recreate every index from the blobs and the ledger.
     Rebuild,
+    /// The consolidated text of a regeling version (expression id).
+    Text {
+        expression: String,
+        #[arg(long, value_enum, default_value = "xml")]
+        format: TextFormat,
+    },
     /// List the validation rules (code, ernst, soort, phase, Dutch message).
     Rules {
         /// Print docs/rules.md.
@@ -121,6 +127,14 @@ enum Format {
     LvbbXml,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum TextFormat {
+    /// Clean STOP XML (no renvooi), exactly as stored.
+    Xml,
+    /// The character data only.
+    Text,
+}
+
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
     stop::opdracht::parse_date(s).ok_or_else(|| format!("'{s}' is not a date YYYY-MM-DD"))
 }
@@ -174,6 +188,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&results)?);
             }
             Ok(exit_for(&results))
+        }
+        Command::Text { expression, format } => {
+            let store = Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+            let Some(e) = store.index().expression(&expression)? else {
+                bail!("unknown expression {expression}");
+            };
+            let Some(root) = e.entry.tekst else {
+                bail!("{expression} has no stored text (only regeling versions consolidated by regelbank have one)");
+            };
+            let xml = String::from_utf8(store.read_tree(&root)?).context("stored text is not UTF-8")?;
+            match format {
+                TextFormat::Xml => print!("{xml}"),
+                TextFormat::Text => {
+                    let t = stop::tekst::Tekst::parse(&xml).map_err(|e| anyhow::anyhow!("stored text does not parse: {e}"))?;
+                    println!("{}", t.text());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rules { markdown, json } => {
             let cat = validator::catalogus();

@@ -82,3 +82,25 @@ fn rules_markdown_is_the_committed_docs_rules_md() {
     let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), committed, "regenerate docs/rules.md");
 }
+
+#[test]
+fn text_prints_a_consolidated_version_as_xml_and_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = run(&data, &[
+        "ingest",
+        fixture("deliveries/01-initieel-compact-gio").to_str().unwrap(),
+        fixture("deliveries/06-wijzigingsbesluit").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let was = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-02-25;1";
+    let xml = run(&data, &["text", was]);
+    assert!(xml.status.success());
+    let xml = String::from_utf8(xml.stdout).unwrap();
+    assert!(xml.starts_with("<RegelingCompact") && xml.contains(&format!("wordt=\"{was}\"")), "{}", &xml[..200]);
+    assert!(!xml.contains("componentnaam"));
+    let tekst = String::from_utf8(run(&data, &["text", "--format", "text", was]).stdout).unwrap();
+    assert!(tekst.contains("Omgevingsplan Havenkwartier") && !tekst.contains('<'));
+    let unknown = run(&data, &["text", "/akn/nl/act/gm9901/2027/Bestaat/nld@1"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

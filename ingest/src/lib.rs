@@ -3,6 +3,7 @@
 //! `package` opens a zip or directory safely and checks manifest integrity; `pipeline` parses
 //! the opdracht and the STOP files, runs the package- and parse-level checks and commits an
 //! accepted delivery to the store in one transaction.
+pub mod consolidatie;
 pub mod historie;
 pub mod package;
 pub mod pipeline;

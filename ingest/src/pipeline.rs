@@ -16,6 +16,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use validator::xsd::SchemaSets;
+use stop::tekst::Tekst;
+use crate::consolidatie;
 use stop::manifest::{parse_manifest, Manifest};
 use stop::module::{parse_bestand, Inhoud, ModuleSoort};
 use validator::{BestandInfo, Historie, Levering, Module};
@@ -202,7 +204,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
-            group.add(index, rec, prep.wids);
+            group.add(index, rec, prep.wids, prep.teksten);
         }
         if group.full()
             && let Some(t) = txn.take()
@@ -230,20 +232,22 @@ struct Group {
     indices: Vec<usize>,
     recs: Vec<NewRecord>,
     wids: HashMap<String, BTreeSet<String>>,
+    teksten: HashMap<String, Tekst>,
     keys: std::collections::HashSet<(String, String)>,
     bytes: u64,
 }
 
 impl Group {
     fn pending(&self) -> Pending<'_> {
-        Pending { records: &self.recs, wids: Some(&self.wids) }
+        Pending { records: &self.recs, wids: Some(&self.wids), teksten: Some(&self.teksten) }
     }
 
     fn conflicts(&self, prep: &Prepared) -> bool {
         !self.recs.is_empty() && (prep.afbreek || prep.key.as_ref().is_some_and(|k| self.keys.contains(k)))
     }
 
-    fn add(&mut self, index: usize, rec: NewRecord, wids: Vec<(String, BTreeSet<String>)>) {
+    fn add(&mut self, index: usize, rec: NewRecord, wids: Vec<(String, BTreeSet<String>)>, teksten: Vec<(String, Tekst)>) {
+        self.teksten.extend(teksten);
         self.keys.insert((rec.aanleveraar.clone(), rec.id_levering.clone()));
         self.bytes += rec.files.iter().map(|f| f.size).sum::<u64>();
         self.wids.extend(wids);
@@ -263,6 +267,7 @@ impl Group {
         let indices = std::mem::take(&mut self.indices);
         let recs = std::mem::take(&mut self.recs);
         self.wids.clear();
+        self.teksten.clear();
         self.keys.clear();
         self.bytes = 0;
         if recs.is_empty() {
@@ -285,11 +290,13 @@ struct Prepared {
     afbreek: bool,
     /// wIds of the regeling expressions this delivery adds.
     wids: Vec<(String, BTreeSet<String>)>,
+    /// Texts of the regeling versions this delivery adds.
+    teksten: Vec<(String, Tekst)>,
 }
 
 impl Prepared {
     fn done(result: IngestResult) -> Prepared {
-        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new() }
+        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new(), teksten: Vec::new() }
     }
 }
 
@@ -340,6 +347,39 @@ fn xsd(cfg: &Config, bestand: &str, bytes: &[u8], meldingen: &mut Vec<Melding>) 
 struct Pending<'a> {
     records: &'a [NewRecord],
     wids: Option<&'a HashMap<String, BTreeSet<String>>>,
+    teksten: Option<&'a HashMap<String, Tekst>>,
+}
+
+/// Was-version texts: staged earlier in this group, else from the store's tree.
+struct PipelineBron<'a> {
+    store: Option<&'a Store>,
+    pending: Option<&'a HashMap<String, Tekst>>,
+}
+
+impl consolidatie::Bron for PipelineBron<'_> {
+    fn tekst(&self, expressie: &str) -> Result<Option<Tekst>, IngestError> {
+        if let Some(t) = self.pending.and_then(|p| p.get(expressie)) {
+            return Ok(Some(t.clone()));
+        }
+        let Some(s) = self.store else { return Ok(None) };
+        let Some(root) = s.index().expression(expressie)?.and_then(|e| e.entry.tekst) else { return Ok(None) };
+        let bytes = s.read_tree(&root)?;
+        let xml = String::from_utf8(bytes).map_err(|e| StoreError::InvalidTree(format!("text of {expressie} is not UTF-8: {e}")))?;
+        Tekst::parse(&xml)
+            .map(Some)
+            .map_err(|e| IngestError::Store(StoreError::InvalidTree(format!("stored text of {expressie} does not parse: {e}"))))
+    }
+}
+
+/// True when a STOP file's text contains a RegelingMutatie.
+fn heeft_mutatie(inhoud: &Inhoud) -> bool {
+    let mut teksten: Vec<&stop::module::TekstInfo> = Vec::new();
+    match inhoud {
+        Inhoud::Besluit(b) => teksten.extend(b.tekst.iter().chain(b.tekstrevisie.iter())),
+        Inhoud::Revisie(p) | Inhoud::Rectificatie(p) | Inhoud::Mededeling(p) => teksten.extend(p.tekst.iter()),
+        _ => {}
+    }
+    teksten.iter().any(|t| t.regelingen.iter().any(|r| r.element == "RegelingMutatie"))
 }
 
 /// Check one package. With `txn` (storing), the package's blobs are staged in `txn` and its
@@ -410,6 +450,10 @@ fn prepare(
     let mut bestanden: Vec<BestandInfo> = Vec::new();
     let mut modules: Vec<Module> = Vec::new();
     let mut module_hashes: Vec<Hash> = Vec::new();
+    // Regeling texts and mutations, for consolidation (initial texts only when storing, since
+    // cutting a large regeling out of its besluit costs time; mutations always, to check them).
+    let opslaan = txn.is_some() && !opdracht.soort.is_validatie();
+    let mut teksten: Vec<(String, consolidatie::Teksten)> = Vec::new();
     for entry in pkg.entries() {
         let name = entry.name.clone();
         let bytes = match pkg.read(&name) {
@@ -441,6 +485,12 @@ fn prepare(
                 meldingen.extend(m);
                 // The XSD layer reads the bytes the tree was parsed from (no second copy).
                 xsd(cfg, &name, b.document.source().as_bytes(), &mut meldingen);
+                if cfg.regels && (opslaan || heeft_mutatie(&b.inhoud)) {
+                    let t = consolidatie::teksten(&b);
+                    if !t.is_empty() {
+                        teksten.push((name.clone(), t));
+                    }
+                }
                 let module = if cfg.regels {
                     validator::valideer_bestand(b, &mut meldingen)
                 } else {
@@ -464,7 +514,7 @@ fn prepare(
         && earlier.rec.package_hash == package_hash
     {
         let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), teksten: Vec::new() });
     }
 
     let empty = HashMap::new();
@@ -490,6 +540,16 @@ fn prepare(
     if cfg.schemas.is_none() {
         meldingen.push(validator::xsd::niet_uitgevoerd());
     }
+    // Text consolidation: build every new regeling version; a mutation that cannot be applied
+    // rejects the besluit (its meldingen join the report).
+    let mut nieuwe_teksten: Vec<(String, Tekst)> = Vec::new();
+    if cfg.regels && !teksten.is_empty() {
+        let bron = PipelineBron { store, pending: pending.teksten };
+        let mut extra = Vec::new();
+        nieuwe_teksten = consolidatie::versies(&teksten, &bron, &mut extra)?;
+        consolidatie::voeg_toe_zonder_dubbele(&mut meldingen, extra);
+    }
+    drop(teksten);
 
     stop::melding::sort_meldingen(&mut meldingen);
     let fout = stop::melding::has_fout(&meldingen);
@@ -531,8 +591,23 @@ fn prepare(
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
     let Some(txn) = txn else {
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), teksten: Vec::new() });
     };
+    let mut derived: Vec<Hash> = Vec::new();
+    if !changes {
+        nieuwe_teksten.clear();
+    }
+    nieuwe_teksten.retain(|(expr, _)| effects.expressions.iter().any(|e| &e.expression == expr));
+    for (expr, tekst) in &nieuwe_teksten {
+        let put = txn.put_tree(consolidatie::knopen(tekst))?;
+        derived.extend(put.needs.iter().copied());
+        derived.extend(put.pack);
+        if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
+            e.tekst = Some(put.root);
+        }
+    }
+    derived.sort();
+    derived.dedup();
     for (expr, set) in &wids {
         if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
             let mut text = String::new();
@@ -564,10 +639,10 @@ fn prepare(
         files,
         outcome: uitkomst.as_str().to_string(),
         report: Some(report_hash),
-        derived: Vec::new(),
+        derived,
         effects,
     };
-    Ok(Prepared { result, record: Some(record), key, afbreek, wids })
+    Ok(Prepared { result, record: Some(record), key, afbreek, wids, teksten: nieuwe_teksten })
 }
 
 fn repeated(
@@ -686,6 +761,7 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
             datum_bekendmaking: datum.clone(),
             ontwerp,
             wids: None,
+            tekst: None,
         });
     };
     for v in verwerkt {

@@ -101,7 +101,10 @@ fn shared_series_are_processed_in_order() {
     // tests/real_mutations.rs.
     let want: [(Uitkomst, &[&str]); 7] = [
         (Uitkomst::Gepubliceerd, &[]),
-        (Uitkomst::NietValide, &["LVBB5003"]),
+        // The validator's wId check (LVBB5003) plus what applying the mutation finds: a context
+        // that only the failed Vervang would have created (LVBB5027) and a Vervang without
+        // renvooi (STOP0086).
+        (Uitkomst::NietValide, &["LVBB5003", "LVBB5027", "STOP0086"]),
         (Uitkomst::NietValide, &["LVBB4015"]),
         (Uitkomst::NietValide, &["LVBB4015"]),
         (Uitkomst::NietValide, &["LVBB4702"]),

@@ -125,6 +125,7 @@ pub(crate) fn plan(
                 fill(&mut cur.entry.blob, &e.blob);
                 fill(&mut cur.entry.datum_bekendmaking, &e.datum_bekendmaking);
                 fill(&mut cur.entry.wids, &e.wids);
+                fill(&mut cur.entry.tekst, &e.tekst);
                 cur.entry.ontwerp = cur.entry.ontwerp && e.ontwerp;
                 cur.entry.work.clone()
             }

@@ -95,6 +95,10 @@ pub struct ExpressionEntry {
     /// Blob listing the wIds of this (regeling) expression, one per line, sorted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wids: Option<Hash>,
+    /// Root node of the consolidated text of this (regeling) version in the tree store
+    /// (`Store::read_tree`); its pack is in the record's `derived` list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tekst: Option<Hash>,
 }
 
 /// A committed delivery as stored in the ledger. On disk each record line also carries the

@@ -44,6 +44,7 @@ pub fn expr(id: &str, work: &str, blob: Option<Hash>, ontwerp: bool) -> Expressi
         datum_bekendmaking: Some("2024-06-01".into()),
         ontwerp,
         wids: None,
+        tekst: None,
     }
 }
 
