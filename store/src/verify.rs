@@ -98,8 +98,9 @@ impl Store {
     /// Re-hash every blob, check every ledger record's checksum and the chain, check that
     /// every hash a record names exists and is intact, report orphan blobs, check every tree
     /// pack a record names (objects, references between them: every tree reachable from a
-    /// record resolves), and check that the indexes agree with the ledger. Takes the writer mutex (do not call while holding a
-    /// [`crate::Txn`] on the same thread). Errors only if the store cannot be read at all.
+    /// record resolves), and check that the indexes agree with the ledger. Takes the writer
+    /// mutex (do not call while holding a [`crate::Txn`] on the same thread). Errors only if
+    /// the store cannot be read at all.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut rep = VerifyReport::default();
