@@ -721,3 +721,18 @@ fn a_torn_group_keeps_its_complete_records_and_drops_the_rest() {
     assert!(s.has_blob(&Hash::of(b"file t1")));
     assert_clean(&s);
 }
+
+#[test]
+fn verify_reports_a_text_root_that_no_pack_holds() {
+    let d = tmp();
+    let s = Store::open(d.path()).unwrap();
+    let mut fx = sample_effects();
+    fx.expressions[1].tekst = Some(store::Hash::of(b"no such node"));
+    deliver(&s, "oin-a", "l1", b"p1", fx).unwrap();
+    let rep = s.verify().unwrap();
+    assert!(
+        rep.problems.iter().any(|p| p.kind == store::ProblemKind::NodeMissing),
+        "{:?}",
+        rep.problems
+    );
+}

@@ -30,6 +30,7 @@ struct Seen {
 pub(crate) fn verify_trees(
     store: &Store,
     records: &[(u64, Vec<Hash>)],
+    roots: &[(u64, Hash)],
     skip: &BTreeSet<Hash>,
     rep: &mut VerifyReport,
 ) -> Result<(), StoreError> {
@@ -83,8 +84,25 @@ pub(crate) fn verify_trees(
         }
     }
 
-    // every reference resolves, to the right kind of object, committed no later than its user
+    // every text root a record names is a node that a pack of that record or an earlier one holds
     let mut reported = HashSet::new();
+    for &(seq, root) in roots {
+        let problem = match seen.get(&root) {
+            None => Some(format!("the text root {root} of record {seq} is in no pack")),
+            Some(s) if s.seq > seq => Some(format!("the text root {root} of record {seq} is only in a pack of seq {}", s.seq)),
+            Some(s) if !matches!(s.shape, Shape::Node | Shape::Chunked { .. }) => {
+                Some(format!("the text root {root} of record {seq} is a {:?}, not a node", s.shape))
+            }
+            Some(_) => None,
+        };
+        if let Some(msg) = problem
+            && reported.insert(root)
+        {
+            rep.push(ProblemKind::NodeMissing, Some(root), Some(seq), None, msg);
+        }
+    }
+
+    // every reference resolves, to the right kind of object, committed no later than its user
     for (from, pack, seq, target, want) in refs {
         let problem = match seen.get(&target) {
             None => Some(format!("object {from} in pack {pack} (seq {seq}) refers to {target}, which no pack holds")),
