@@ -762,6 +762,8 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
             ontwerp,
             wids: None,
             tekst: None,
+            procedure: None,
+            herkomst: None,
         });
     };
     for v in verwerkt {

@@ -40,6 +40,8 @@ impl NewRecord {
         v.extend(self.derived.iter().copied());
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
+        v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
+        v.extend(self.effects.expressions.iter().filter_map(|e| e.herkomst));
         v.sort();
         v.dedup();
         v
@@ -99,6 +101,10 @@ pub struct ExpressionEntry {
     /// (`Store::read_tree`); its pack is in the record's `derived` list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tekst: Option<Hash>,
+    /// Blob with the provenance of this (regeling) version's text: for every article-level
+    /// unit, the besluit that gave it its current wording (format: `ingest::consolidatie::Herkomst`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub herkomst: Option<Hash>,
 }
 
 /// A committed delivery as stored in the ledger. On disk each record line also carries the
