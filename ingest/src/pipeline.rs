@@ -762,7 +762,6 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
             ontwerp,
             wids: None,
             tekst: None,
-            procedure: None,
             herkomst: None,
         });
     };

@@ -40,7 +40,6 @@ impl NewRecord {
         v.extend(self.derived.iter().copied());
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
-        v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.herkomst));
         v.sort();
         v.dedup();
