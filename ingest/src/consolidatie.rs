@@ -7,12 +7,21 @@
 //! (`store::tree`): one node per article-level unit (Artikel, Divisietekst, ...) under one node
 //! per structure element (Lichaam, Hoofdstuk, Divisie, Bijlage, ...), so a new version writes
 //! only the units it changes and their ancestors.
+//!
+//! Every version also gets its provenance ([`Herkomst`]): for every article-level unit (and
+//! every Lid), the besluit that gave it its current wording. An initial version's units all
+//! come from its besluit; a mutated version's units that the mutation added or changed (or
+//! whose descendants it added, changed, removed or moved) come from the mutating besluit, and
+//! every other unit keeps the was-version's provenance.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use stop::Melding;
 use stop::module::StopBestand;
-use stop::tekst::{Element, Tekst, als_regelingversie, pas_toe};
+use stop::tekst::{Element, Tekst, Toepassing, als_regelingversie, pas_toe};
 use stop::xml::{Document, NodeId};
 use store::{Node as StoreNode, NodeHash, Stuk};
 
@@ -27,6 +36,16 @@ const STRUCTUUR: &[&str] = &[
 /// Article-level units: one leaf node each (their whole text).
 const EENHEID: &[&str] = &["Artikel", "Divisietekst", "WijzigArtikel", "InwerkingtredingArtikel", "RegelingOpschrift"];
 
+/// Elements whose provenance is recorded: the article-level units plus `Lid`.
+const HERKOMST: &[&str] = &["Artikel", "Divisietekst", "WijzigArtikel", "InwerkingtredingArtikel", "RegelingOpschrift", "Lid"];
+
+/// True for the elements whose provenance is recorded ([`Herkomst`]): the article-level units
+/// (`Artikel`, `Divisietekst`, `WijzigArtikel`, `InwerkingtredingArtikel`, `RegelingOpschrift`)
+/// and `Lid`.
+pub fn heeft_herkomst(element: &str) -> bool {
+    HERKOMST.contains(&element)
+}
+
 /// The texts of one STOP file, taken while its XML tree is alive.
 #[derive(Default)]
 pub struct Teksten {
@@ -34,6 +53,227 @@ pub struct Teksten {
     pub initieel: Vec<(String, Tekst)>,
     /// Mutations in document order: (was, wordt, the RegelingMutatie element).
     pub mutaties: Vec<(Option<String>, Option<String>, Tekst)>,
+    /// The besluit (or revisie, rectificatie) this file delivers: the provenance of the units
+    /// its texts give wording to. `None` for a file without an expression identification.
+    pub besluit: Option<Arc<Besluit>>,
+}
+
+/// A delivered besluit (or revisie, rectificatie) as the provenance of wording.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Besluit {
+    /// Expression id (`/akn/nl/bill/…@…`).
+    pub expressie: String,
+    /// Work id.
+    pub work: String,
+    /// datumBekendmaking of the publication (from the opdracht), as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datum_bekendmaking: Option<String>,
+}
+
+/// The provenance of one regeling version: for every unit (by wId) the besluit that gave it
+/// its current wording. Units whose provenance is unknown (a was-version stored before
+/// provenance was recorded) are absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Herkomst {
+    eenheden: BTreeMap<String, Arc<Besluit>>,
+}
+
+/// A provenance blob that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("provenance blob, line {regel}: {reden}")]
+pub struct HerkomstFout {
+    /// 1-based line number.
+    pub regel: usize,
+    pub reden: String,
+}
+
+/// First line of the stored form of a [`Herkomst`].
+const HERKOMST_KOP: &str = "regelbank-herkomst 1";
+
+impl Herkomst {
+    /// The besluit that gave the unit with this wId its current wording.
+    pub fn get(&self, wid: &str) -> Option<&Besluit> {
+        self.eenheden.get(wid).map(|b| &**b)
+    }
+
+    /// (wId, besluit) by wId.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Besluit)> + '_ {
+        self.eenheden.iter().map(|(w, b)| (w.as_str(), &**b))
+    }
+
+    pub fn len(&self) -> usize {
+        self.eenheden.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.eenheden.is_empty()
+    }
+
+    pub fn insert(&mut self, wid: String, besluit: Arc<Besluit>) {
+        self.eenheden.insert(wid, besluit);
+    }
+
+    /// The stored form (deterministic: equal provenance gives equal bytes):
+    ///
+    /// ```text
+    /// regelbank-herkomst 1
+    /// <n>\t<besluit expression>\t<besluit work>\t<datumBekendmaking or empty>   (one per besluit)
+    ///                                                                           (empty line)
+    /// <wId>\t<n>                                                                  (one per unit, by wId)
+    /// ```
+    ///
+    /// Besluiten are numbered from 0 in the order (datumBekendmaking, expression, work).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut besluiten: Vec<&Besluit> = self.eenheden.values().map(|b| &**b).collect();
+        besluiten.sort_by(|a, b| {
+            (&a.datum_bekendmaking, &a.expressie, &a.work).cmp(&(&b.datum_bekendmaking, &b.expressie, &b.work))
+        });
+        besluiten.dedup();
+        let nummer: HashMap<&Besluit, usize> = besluiten.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+        let mut out = String::with_capacity(32 + self.eenheden.len() * 64);
+        out.push_str(HERKOMST_KOP);
+        out.push('\n');
+        for (i, b) in besluiten.iter().enumerate() {
+            let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
+            out.push_str(&format!("{i}\t{}\t{}\t{datum}\n", b.expressie, b.work));
+        }
+        out.push('\n');
+        for (w, b) in &self.eenheden {
+            out.push_str(w);
+            out.push('\t');
+            out.push_str(&nummer[&**b].to_string());
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
+
+    /// Read the stored form ([`Herkomst::to_bytes`]).
+    pub fn parse(bytes: &[u8]) -> Result<Herkomst, HerkomstFout> {
+        let fout = |regel: usize, reden: &str| HerkomstFout { regel, reden: reden.to_string() };
+        let text = std::str::from_utf8(bytes).map_err(|_| fout(1, "not UTF-8"))?;
+        let mut lines = text.split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
+        match lines.next() {
+            Some((_, HERKOMST_KOP)) => {}
+            _ => return Err(fout(1, "not a regelbank provenance blob (version 1)")),
+        }
+        let mut besluiten: Vec<Arc<Besluit>> = Vec::new();
+        for (n, line) in lines.by_ref() {
+            if line.is_empty() {
+                break;
+            }
+            let velden: Vec<&str> = line.split('\t').collect();
+            let [i, expressie, work, datum] = velden[..] else { return Err(fout(n, "a besluit line has 4 fields")) };
+            if i.parse::<usize>().ok() != Some(besluiten.len()) {
+                return Err(fout(n, "besluiten are numbered 0, 1, 2, ..."));
+            }
+            if expressie.is_empty() {
+                return Err(fout(n, "a besluit without expression"));
+            }
+            besluiten.push(Arc::new(Besluit {
+                expressie: expressie.to_string(),
+                work: work.to_string(),
+                datum_bekendmaking: (!datum.is_empty()).then(|| datum.to_string()),
+            }));
+        }
+        let mut eenheden = BTreeMap::new();
+        for (n, line) in lines {
+            let Some((wid, i)) = line.split_once('\t') else { return Err(fout(n, "a unit line is <wId> TAB <besluit number>")) };
+            let b = i.parse::<usize>().ok().and_then(|i| besluiten.get(i)).ok_or_else(|| fout(n, "unknown besluit number"))?;
+            if wid.is_empty() || eenheden.insert(wid.to_string(), Arc::clone(b)).is_some() {
+                return Err(fout(n, "empty or repeated wId"));
+            }
+        }
+        Ok(Herkomst { eenheden })
+    }
+
+    /// An initial version: every unit comes from `besluit`.
+    pub fn initieel(tekst: &Tekst, besluit: Option<&Arc<Besluit>>) -> Herkomst {
+        let mut h = Herkomst::default();
+        if let Some(b) = besluit {
+            eenheden(tekst, &mut |w| {
+                h.eenheden.insert(w.to_string(), Arc::clone(b));
+            });
+        }
+        h
+    }
+
+    /// The provenance of a mutation's wordt-version: the units it added or changed (itself or
+    /// in a descendant: added, changed, removed or moved) come from `besluit`, the others keep
+    /// `was_herkomst`'s entry (absent when unknown). Units that are gone are dropped.
+    pub fn na_mutatie(was: &Tekst, was_herkomst: Option<&Herkomst>, toepassing: &Toepassing, besluit: Option<&Arc<Besluit>>) -> Herkomst {
+        let wordt = &toepassing.tekst;
+        let mut geraakt: HashSet<String> = HashSet::new();
+        for a in &toepassing.acties {
+            for w in a.toegevoegd.iter().chain(&a.gewijzigd) {
+                eenheden_rond(wordt, w, true, &mut geraakt);
+            }
+            for w in a.verwijderd.iter().chain(&a.verplaatst) {
+                eenheden_rond(was, w, false, &mut geraakt);
+            }
+            for w in &a.verplaatst {
+                eenheden_rond(wordt, w, false, &mut geraakt);
+            }
+        }
+        let mut h = Herkomst::default();
+        eenheden(wordt, &mut |w| {
+            let b = if geraakt.contains(w) {
+                besluit.cloned()
+            } else {
+                was_herkomst.and_then(|x| x.eenheden.get(w)).cloned()
+            };
+            if let Some(b) = b {
+                h.eenheden.insert(w.to_string(), b);
+            }
+        });
+        h
+    }
+}
+
+/// Every unit with provenance ([`heeft_herkomst`]) of a text, by wId.
+fn eenheden(t: &Tekst, f: &mut dyn FnMut(&str)) {
+    fn walk(e: &Element, f: &mut dyn FnMut(&str)) {
+        if heeft_herkomst(e.name())
+            && let Some(w) = e.wid()
+        {
+            f(w);
+        }
+        for c in e.elements() {
+            walk(c, f);
+        }
+    }
+    for n in t.nodes() {
+        if let Some(e) = n.as_element() {
+            walk(e, f);
+        }
+    }
+}
+
+/// The units around the element with wId `wid` in `t`: its ancestors that have provenance,
+/// and with `zelf` the element itself when it has.
+fn eenheden_rond(t: &Tekst, wid: &str, zelf: bool, out: &mut HashSet<String>) {
+    let Some(r) = t.by_wid(wid) else { return };
+    if zelf && heeft_herkomst(r.element().name()) {
+        out.insert(wid.to_string());
+    }
+    for a in r.ancestors() {
+        if heeft_herkomst(a.element().name())
+            && let Some(w) = a.element().wid()
+        {
+            out.insert(w.to_string());
+        }
+    }
+}
+
+/// One regeling version built from a package.
+#[derive(Debug, Clone)]
+pub struct Versie {
+    /// Expression id of the version (`wordt`).
+    pub expressie: String,
+    /// Its text in the stored form.
+    pub tekst: Tekst,
+    /// Its provenance.
+    pub herkomst: Herkomst,
 }
 
 impl Teksten {
@@ -52,10 +292,20 @@ fn binnen_mutatie(doc: &Document, mut n: NodeId) -> bool {
     false
 }
 
-/// The regeling texts and mutations of a parsed STOP file.
-pub fn teksten(b: &StopBestand) -> Teksten {
+/// The regeling texts and mutations of a parsed STOP file. `datum_bekendmaking` (from the
+/// opdracht) completes the file's besluit as provenance.
+pub fn teksten(b: &StopBestand, datum_bekendmaking: Option<&str>) -> Teksten {
     let doc = &b.document;
-    let mut out = Teksten::default();
+    let mut out = Teksten {
+        besluit: b.expression().filter(|id| !id.expression.is_empty()).map(|id| {
+            Arc::new(Besluit {
+                expressie: id.expression.clone(),
+                work: id.work.clone(),
+                datum_bekendmaking: datum_bekendmaking.map(str::to_string),
+            })
+        }),
+        ..Teksten::default()
+    };
     let Some(root) = doc.root() else { return out };
     for n in doc.descendants(root) {
         if !doc.is_element(n) || doc.ns(n) != stop::ns::TEKST {
@@ -79,33 +329,44 @@ pub fn teksten(b: &StopBestand) -> Teksten {
 /// Where the text of a was-version comes from when it is not in this package.
 pub trait Bron {
     fn tekst(&self, expressie: &str) -> Result<Option<Tekst>, crate::IngestError>;
+    /// The provenance of a was-version (`None`: not recorded).
+    fn herkomst(&self, expressie: &str) -> Result<Option<Herkomst>, crate::IngestError>;
 }
 
 /// Build every regeling version of a package: initial texts as delivered, mutations applied to
-/// their was-version. A mutation whose was-version text is unknown is skipped (the validator
-/// reports a missing was-version; a version delivered before texts were stored has none).
+/// their was-version, each with its provenance. A mutation whose was-version text is unknown is
+/// skipped (the validator reports a missing was-version; a version delivered before texts were
+/// stored has none).
 pub fn versies(
     teksten: &[(String, Teksten)],
     bron: &dyn Bron,
     meldingen: &mut Vec<Melding>,
-) -> Result<Vec<(String, Tekst)>, crate::IngestError> {
-    let mut nieuw: Vec<(String, Tekst)> = Vec::new();
+) -> Result<Vec<Versie>, crate::IngestError> {
+    let mut nieuw: Vec<Versie> = Vec::new();
     for (_, t) in teksten {
-        nieuw.extend(t.initieel.iter().cloned());
+        for (e, tekst) in &t.initieel {
+            let herkomst = Herkomst::initieel(tekst, t.besluit.as_ref());
+            nieuw.push(Versie { expressie: e.clone(), tekst: tekst.clone(), herkomst });
+        }
     }
-    let mut gevonden: HashMap<String, usize> = nieuw.iter().enumerate().map(|(i, (e, _))| (e.clone(), i)).collect();
+    let mut gevonden: HashMap<String, usize> = nieuw.iter().enumerate().map(|(i, v)| (v.expressie.clone(), i)).collect();
     for (bestand, t) in teksten {
         for (was, wordt, mutatie) in &t.mutaties {
             let (Some(was), Some(wordt)) = (was, wordt) else { continue };
-            let basis = match gevonden.get(was) {
-                Some(&i) => Some(nieuw[i].1.clone()),
-                None => bron.tekst(was)?,
+            let (basis, basis_herkomst) = match gevonden.get(was) {
+                Some(&i) => (Some(nieuw[i].tekst.clone()), Some(nieuw[i].herkomst.clone())),
+                None => match bron.tekst(was)? {
+                    Some(t) => (Some(t), bron.herkomst(was)?),
+                    None => (None, None),
+                },
             };
             let Some(basis) = basis else { continue };
             match pas_toe(&basis, mutatie, bestand) {
                 Ok(toepassing) => {
+                    let herkomst = Herkomst::na_mutatie(&basis, basis_herkomst.as_ref(), &toepassing, t.besluit.as_ref());
                     gevonden.insert(wordt.clone(), nieuw.len());
-                    nieuw.push((wordt.clone(), als_regelingversie(toepassing.tekst, wordt)));
+                    let tekst = als_regelingversie(toepassing.tekst, wordt);
+                    nieuw.push(Versie { expressie: wordt.clone(), tekst, herkomst });
                 }
                 Err(ms) => meldingen.extend(ms),
             }
@@ -178,6 +439,131 @@ fn structuur(e: &Element, out: &mut Vec<StoreNode>) -> NodeHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NS: &str = "https://standaarden.overheid.nl/stop/imop/tekst/";
+    const LID2: &str = r#"<Lid eId="art_1__para_2" wId="r_1__art_1__para_2"><LidNummer>2.</LidNummer><Inhoud><Al>Twee.</Al></Inhoud></Lid>"#;
+    const ART2: &str = r#"<Artikel eId="art_2" wId="r_1__art_2"><Kop><Label>Artikel</Label><Nummer>2</Nummer></Kop><Inhoud><Al>Artikel twee.</Al></Inhoud></Artikel>"#;
+
+    fn regeling() -> Tekst {
+        Tekst::parse(&format!(
+            r#"<RegelingCompact xmlns="{NS}" wordt="/akn/nl/act/r/nld@1">
+  <Lichaam eId="body" wId="body">
+    <Hoofdstuk eId="chp_1" wId="r_1__chp_1"><Kop><Nummer>1</Nummer></Kop>
+      <Artikel eId="art_1" wId="r_1__art_1"><Kop><Label>Artikel</Label><Nummer>1</Nummer></Kop>
+        <Lid eId="art_1__para_1" wId="r_1__art_1__para_1"><LidNummer>1.</LidNummer><Inhoud><Al>Een.</Al></Inhoud></Lid>
+        {LID2}
+      </Artikel>
+      {ART2}
+    </Hoofdstuk>
+    <Hoofdstuk eId="chp_2" wId="r_1__chp_2"><Kop><Nummer>2</Nummer></Kop>
+      <Artikel eId="art_3" wId="r_1__art_3"><Kop><Label>Artikel</Label><Nummer>3</Nummer></Kop><Inhoud><Al>Drie.</Al></Inhoud></Artikel>
+    </Hoofdstuk>
+  </Lichaam>
+</RegelingCompact>"#
+        ))
+        .unwrap()
+    }
+
+    fn besluit(n: &str) -> Arc<Besluit> {
+        Arc::new(Besluit {
+            expressie: format!("/akn/nl/bill/gm9999/2027/B{n}/nld@2027-01-0{n};1"),
+            work: format!("/akn/nl/bill/gm9999/2027/B{n}"),
+            datum_bekendmaking: Some(format!("2027-01-0{n}")),
+        })
+    }
+
+    /// Apply `acties` to the regeling as besluit 2; the provenance of the result.
+    fn na(acties: &str) -> Herkomst {
+        let was = regeling();
+        let h1 = Herkomst::initieel(&was, Some(&besluit("1")));
+        let m = Tekst::parse(&format!(
+            r#"<RegelingMutatie xmlns="{NS}" was="/akn/nl/act/r/nld@1" wordt="/akn/nl/act/r/nld@2">{acties}</RegelingMutatie>"#
+        ))
+        .unwrap();
+        let t = pas_toe(&was, &m, "b.xml").unwrap_or_else(|m| panic!("{m:?}"));
+        Herkomst::na_mutatie(&was, Some(&h1), &t, Some(&besluit("2")))
+    }
+
+    fn van(h: &Herkomst, wid: &str) -> Option<String> {
+        h.get(wid).map(|b| b.work.rsplit('/').next().unwrap().to_string())
+    }
+
+    #[test]
+    fn initial_provenance_names_the_besluit_for_every_unit_and_lid() {
+        let h = Herkomst::initieel(&regeling(), Some(&besluit("1")));
+        let wids: Vec<&str> = h.iter().map(|(w, _)| w).collect();
+        assert_eq!(wids, ["r_1__art_1", "r_1__art_1__para_1", "r_1__art_1__para_2", "r_1__art_2", "r_1__art_3"]);
+        assert!(h.iter().all(|(_, b)| b == &*besluit("1")));
+        assert!(Herkomst::initieel(&regeling(), None).is_empty());
+    }
+
+    #[test]
+    fn a_removed_lid_changes_its_artikel_only() {
+        let h = na(&format!(r#"<Verwijder wat="r_1__art_1__para_2">{LID2}</Verwijder>"#));
+        assert_eq!(van(&h, "r_1__art_1").as_deref(), Some("B2"));
+        assert_eq!(van(&h, "r_1__art_1__para_1").as_deref(), Some("B1"));
+        assert_eq!(van(&h, "r_1__art_1__para_2"), None, "gone");
+        assert_eq!(van(&h, "r_1__art_2").as_deref(), Some("B1"));
+        assert_eq!(van(&h, "r_1__art_3").as_deref(), Some("B1"));
+    }
+
+    #[test]
+    fn a_changed_lid_changes_its_artikel_and_added_units_name_the_besluit() {
+        let lid2 = LID2.replace("Twee.", "<NieuweTekst>Nieuw twee.</NieuweTekst><VerwijderdeTekst>Twee.</VerwijderdeTekst>");
+        let nieuw = r#"<Artikel eId="art_4" wId="r_2__art_4"><Kop><Label>Artikel</Label><Nummer>4</Nummer></Kop><Inhoud><Al>Vier.</Al></Inhoud></Artikel>"#;
+        let h = na(&format!(
+            r#"<Vervang wat="r_1__art_1__para_2">{lid2}</Vervang><VoegToe context="r_1__art_3" positie="volgtOp">{nieuw}</VoegToe>"#
+        ));
+        assert_eq!(van(&h, "r_1__art_1__para_2").as_deref(), Some("B2"));
+        assert_eq!(van(&h, "r_1__art_1").as_deref(), Some("B2"));
+        assert_eq!(van(&h, "r_1__art_1__para_1").as_deref(), Some("B1"));
+        assert_eq!(van(&h, "r_2__art_4").as_deref(), Some("B2"));
+        assert_eq!(van(&h, "r_1__art_3").as_deref(), Some("B1"), "a neighbour of an added unit is not changed");
+    }
+
+    #[test]
+    fn a_moved_unit_with_the_same_wording_keeps_its_provenance_and_a_heading_change_above_units_changes_none() {
+        let h = na(&format!(
+            r#"<Vervang wat="r_1__art_2" context="r_1__art_3" positie="volgtOp">{ART2}</Vervang><VervangKop wat="r_1__chp_2"><Kop><Nummer><VerwijderdeTekst>2</VerwijderdeTekst><NieuweTekst>II</NieuweTekst></Nummer></Kop></VervangKop>"#
+        ));
+        assert!(h.iter().all(|(_, b)| b == &*besluit("1")), "{h:?}");
+        assert_eq!(h.len(), 5);
+    }
+
+    #[test]
+    fn without_the_was_provenance_only_touched_units_are_known() {
+        let was = regeling();
+        let m = Tekst::parse(&format!(
+            r#"<RegelingMutatie xmlns="{NS}" was="/akn/nl/act/r/nld@1" wordt="/akn/nl/act/r/nld@2"><Verwijder wat="r_1__art_1__para_2">{LID2}</Verwijder></RegelingMutatie>"#
+        ))
+        .unwrap();
+        let t = pas_toe(&was, &m, "b.xml").unwrap();
+        let h = Herkomst::na_mutatie(&was, None, &t, Some(&besluit("2")));
+        assert_eq!(h.iter().map(|(w, _)| w).collect::<Vec<_>>(), ["r_1__art_1"]);
+    }
+
+    #[test]
+    fn stored_provenance_round_trips_and_bad_blobs_are_typed_errors() {
+        let h = na(&format!(r#"<Verwijder wat="r_1__art_1__para_2">{LID2}</Verwijder>"#));
+        let bytes = h.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with("regelbank-herkomst 1\n0\t/akn/nl/bill/gm9999/2027/B1/nld@2027-01-01;1\t/akn/nl/bill/gm9999/2027/B1\t2027-01-01\n1\t"), "{text}");
+        assert!(text.ends_with("\n\nr_1__art_1\t1\nr_1__art_1__para_1\t0\nr_1__art_2\t0\nr_1__art_3\t0\n"), "{text}");
+        assert_eq!(Herkomst::parse(&bytes).unwrap(), h);
+        assert_eq!(Herkomst::parse(&Herkomst::default().to_bytes()).unwrap(), Herkomst::default());
+        for (bad, regel) in [
+            (&b""[..], 1),
+            (b"regelbank-herkomst 2\n\n", 1),
+            (b"regelbank-herkomst 1\n0\tx\n\n", 2),
+            (b"regelbank-herkomst 1\n1\tx\tw\t\n\n", 2),
+            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\t1\n", 4),
+            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\t0\na\t0\n", 5),
+            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\n", 4),
+            (b"\xff", 1),
+        ] {
+            assert_eq!(Herkomst::parse(bad).unwrap_err().regel, regel, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn knopen_serialise_back_to_the_text_and_share_unchanged_units() {

@@ -204,7 +204,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
-            group.add(index, rec, prep.wids, prep.teksten);
+            group.add(index, rec, prep.wids, prep.versies);
         }
         if group.full()
             && let Some(t) = txn.take()
@@ -232,22 +232,22 @@ struct Group {
     indices: Vec<usize>,
     recs: Vec<NewRecord>,
     wids: HashMap<String, BTreeSet<String>>,
-    teksten: HashMap<String, Tekst>,
+    versies: HashMap<String, consolidatie::Versie>,
     keys: std::collections::HashSet<(String, String)>,
     bytes: u64,
 }
 
 impl Group {
     fn pending(&self) -> Pending<'_> {
-        Pending { records: &self.recs, wids: Some(&self.wids), teksten: Some(&self.teksten) }
+        Pending { records: &self.recs, wids: Some(&self.wids), versies: Some(&self.versies) }
     }
 
     fn conflicts(&self, prep: &Prepared) -> bool {
         !self.recs.is_empty() && (prep.afbreek || prep.key.as_ref().is_some_and(|k| self.keys.contains(k)))
     }
 
-    fn add(&mut self, index: usize, rec: NewRecord, wids: Vec<(String, BTreeSet<String>)>, teksten: Vec<(String, Tekst)>) {
-        self.teksten.extend(teksten);
+    fn add(&mut self, index: usize, rec: NewRecord, wids: Vec<(String, BTreeSet<String>)>, versies: Vec<consolidatie::Versie>) {
+        self.versies.extend(versies.into_iter().map(|v| (v.expressie.clone(), v)));
         self.keys.insert((rec.aanleveraar.clone(), rec.id_levering.clone()));
         self.bytes += rec.files.iter().map(|f| f.size).sum::<u64>();
         self.wids.extend(wids);
@@ -267,7 +267,7 @@ impl Group {
         let indices = std::mem::take(&mut self.indices);
         let recs = std::mem::take(&mut self.recs);
         self.wids.clear();
-        self.teksten.clear();
+        self.versies.clear();
         self.keys.clear();
         self.bytes = 0;
         if recs.is_empty() {
@@ -290,13 +290,13 @@ struct Prepared {
     afbreek: bool,
     /// wIds of the regeling expressions this delivery adds.
     wids: Vec<(String, BTreeSet<String>)>,
-    /// Texts of the regeling versions this delivery adds.
-    teksten: Vec<(String, Tekst)>,
+    /// Texts (with provenance) of the regeling versions this delivery adds.
+    versies: Vec<consolidatie::Versie>,
 }
 
 impl Prepared {
     fn done(result: IngestResult) -> Prepared {
-        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new(), teksten: Vec::new() }
+        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new(), versies: Vec::new() }
     }
 }
 
@@ -347,19 +347,19 @@ fn xsd(cfg: &Config, bestand: &str, bytes: &[u8], meldingen: &mut Vec<Melding>) 
 struct Pending<'a> {
     records: &'a [NewRecord],
     wids: Option<&'a HashMap<String, BTreeSet<String>>>,
-    teksten: Option<&'a HashMap<String, Tekst>>,
+    versies: Option<&'a HashMap<String, consolidatie::Versie>>,
 }
 
-/// Was-version texts: staged earlier in this group, else from the store's tree.
+/// Was-version texts and their provenance: staged earlier in this group, else from the store.
 struct PipelineBron<'a> {
     store: Option<&'a Store>,
-    pending: Option<&'a HashMap<String, Tekst>>,
+    pending: Option<&'a HashMap<String, consolidatie::Versie>>,
 }
 
 impl consolidatie::Bron for PipelineBron<'_> {
     fn tekst(&self, expressie: &str) -> Result<Option<Tekst>, IngestError> {
-        if let Some(t) = self.pending.and_then(|p| p.get(expressie)) {
-            return Ok(Some(t.clone()));
+        if let Some(v) = self.pending.and_then(|p| p.get(expressie)) {
+            return Ok(Some(v.tekst.clone()));
         }
         let Some(s) = self.store else { return Ok(None) };
         let Some(root) = s.index().expression(expressie)?.and_then(|e| e.entry.tekst) else { return Ok(None) };
@@ -368,6 +368,17 @@ impl consolidatie::Bron for PipelineBron<'_> {
         Tekst::parse(&xml)
             .map(Some)
             .map_err(|e| IngestError::Store(StoreError::InvalidTree(format!("stored text of {expressie} does not parse: {e}"))))
+    }
+
+    fn herkomst(&self, expressie: &str) -> Result<Option<consolidatie::Herkomst>, IngestError> {
+        if let Some(v) = self.pending.and_then(|p| p.get(expressie)) {
+            return Ok(Some(v.herkomst.clone()));
+        }
+        let Some(s) = self.store else { return Ok(None) };
+        let Some(h) = s.index().expression(expressie)?.and_then(|e| e.entry.herkomst) else { return Ok(None) };
+        consolidatie::Herkomst::parse(&s.get_blob(&h)?).map(Some).map_err(|e| {
+            IngestError::Store(StoreError::Serde { what: format!("provenance of {expressie}"), message: e.to_string() })
+        })
     }
 }
 
@@ -486,7 +497,7 @@ fn prepare(
                 // The XSD layer reads the bytes the tree was parsed from (no second copy).
                 xsd(cfg, &name, b.document.source().as_bytes(), &mut meldingen);
                 if cfg.regels && (opslaan || heeft_mutatie(&b.inhoud)) {
-                    let t = consolidatie::teksten(&b);
+                    let t = consolidatie::teksten(&b, opdracht.datum_bekendmaking_tekst.as_deref());
                     if !t.is_empty() {
                         teksten.push((name.clone(), t));
                     }
@@ -514,7 +525,7 @@ fn prepare(
         && earlier.rec.package_hash == package_hash
     {
         let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), teksten: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new() });
     }
 
     let empty = HashMap::new();
@@ -542,11 +553,11 @@ fn prepare(
     }
     // Text consolidation: build every new regeling version; a mutation that cannot be applied
     // rejects the besluit (its meldingen join the report).
-    let mut nieuwe_teksten: Vec<(String, Tekst)> = Vec::new();
+    let mut nieuwe_versies: Vec<consolidatie::Versie> = Vec::new();
     if cfg.regels && !teksten.is_empty() {
-        let bron = PipelineBron { store, pending: pending.teksten };
+        let bron = PipelineBron { store, pending: pending.versies };
         let mut extra = Vec::new();
-        nieuwe_teksten = consolidatie::versies(&teksten, &bron, &mut extra)?;
+        nieuwe_versies = consolidatie::versies(&teksten, &bron, &mut extra)?;
         consolidatie::voeg_toe_zonder_dubbele(&mut meldingen, extra);
     }
     drop(teksten);
@@ -591,19 +602,21 @@ fn prepare(
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
     let Some(txn) = txn else {
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), teksten: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new() });
     };
     let mut derived: Vec<Hash> = Vec::new();
     if !changes {
-        nieuwe_teksten.clear();
+        nieuwe_versies.clear();
     }
-    nieuwe_teksten.retain(|(expr, _)| effects.expressions.iter().any(|e| &e.expression == expr));
-    for (expr, tekst) in &nieuwe_teksten {
-        let put = txn.put_tree(consolidatie::knopen(tekst))?;
+    nieuwe_versies.retain(|v| effects.expressions.iter().any(|e| e.expression == v.expressie));
+    for v in &nieuwe_versies {
+        let put = txn.put_tree(consolidatie::knopen(&v.tekst))?;
         derived.extend(put.needs.iter().copied());
         derived.extend(put.pack);
-        if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
+        let herkomst = if v.herkomst.is_empty() { None } else { Some(txn.put_blob(&v.herkomst.to_bytes())?) };
+        if let Some(e) = effects.expressions.iter_mut().find(|e| e.expression == v.expressie) {
             e.tekst = Some(put.root);
+            e.herkomst = herkomst;
         }
     }
     derived.sort();
@@ -642,7 +655,7 @@ fn prepare(
         derived,
         effects,
     };
-    Ok(Prepared { result, record: Some(record), key, afbreek, wids, teksten: nieuwe_teksten })
+    Ok(Prepared { result, record: Some(record), key, afbreek, wids, versies: nieuwe_versies })
 }
 
 fn repeated(

@@ -70,3 +70,106 @@ fn one_by_one_runs_read_the_was_version_back_from_the_store() {
     let pack_bytes: u64 = rec.rec.derived.iter().map(|h| store.get_blob(h).unwrap().len() as u64).sum();
     assert!(pack_bytes > 0 && pack_bytes < wordt.len() as u64 / 2, "pack {pack_bytes} bytes for a {} byte text", wordt.len());
 }
+
+/// The provenance of a stored regeling version.
+fn herkomst_van(store: &Store, expressie: &str) -> ingest::consolidatie::Herkomst {
+    let e = store.index().expression(expressie).unwrap().unwrap_or_else(|| panic!("{expressie} unknown"));
+    let h = e.entry.herkomst.unwrap_or_else(|| panic!("{expressie} has no provenance"));
+    ingest::consolidatie::Herkomst::parse(&store.get_blob(&h).unwrap()).unwrap()
+}
+
+/// Per chain step: (the besluit expression it delivers, the regeling version it makes).
+fn stap_ids(results: &[ingest::IngestResult]) -> Vec<(String, Option<String>)> {
+    results
+        .iter()
+        .map(|r| {
+            let besluit = r.expressions.iter().find(|e| e.starts_with("/akn/nl/bill/")).expect("a besluit").clone();
+            let versie = r.expressions.iter().find(|e| e.starts_with("/akn/nl/act/")).cloned();
+            (besluit, versie)
+        })
+        .collect()
+}
+
+#[test]
+fn havenkwartier_provenance_names_the_besluit_that_last_worded_each_unit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let cfg = Config::new(NaiveDate::from_ymd_opt(2027, 1, 4).unwrap());
+    let steps = fixtures::chain_steps(fixtures::HAVENKWARTIER).unwrap();
+    let paths: Vec<_> = steps.iter().map(|s| s.dir.clone()).collect();
+    let results = ingest::pipeline::ingest_many(&store, &paths, &cfg, |_| {}).unwrap();
+    assert!(results.iter().all(|r| r.uitkomst == Uitkomst::Gepubliceerd));
+    let ids = stap_ids(&results);
+    let versie = |n: usize| ids[n].1.clone().unwrap();
+    let besluit = |n: usize| ids[n].0.clone();
+    let van = |versie: &str, wid: &str| -> (String, Option<String>) {
+        let h = herkomst_van(&store, versie);
+        let b = h.get(wid).unwrap_or_else(|| panic!("{wid} has no provenance in {versie}"));
+        (b.expressie.clone(), b.datum_bekendmaking.clone())
+    };
+    const ART_1_1: &str = "gm9901_1__chp_1__art_1.1";
+    const ART_2_1: &str = "gm9901_1__chp_2__subchp_2.1__art_2.1";
+    const ART_3_1: &str = "gm9901_1__chp_3__art_3.1";
+    const ART_2_5: &str = "gm9901_1__chp_2__subchp_2.2__art_2.5";
+    const ART_4_1: &str = "gm9901_20__chp_4__art_4.1";
+
+    // The initial version: every unit from step 00's besluit, with its datumBekendmaking.
+    let h0 = herkomst_van(&store, &versie(0));
+    assert!(h0.len() > 16, "{h0:?}");
+    assert!(h0.iter().all(|(_, b)| b.expressie == besluit(0) && b.datum_bekendmaking.as_deref() == Some("2027-02-03")));
+    assert!(h0.iter().any(|(w, _)| w.ends_with("__para_1")), "leden have provenance too");
+    // Step 01 changes artikel 2.1 (renvooi in its leden) and nothing else.
+    let h1 = herkomst_van(&store, &versie(1));
+    for (w, b) in h1.iter() {
+        let want = if w == ART_2_1 || w.starts_with(&format!("{ART_2_1}__")) && b.expressie == besluit(1) { 1 } else { 0 };
+        assert_eq!(b.expressie, besluit(want), "{w} in version 1");
+    }
+    assert_eq!(van(&versie(1), ART_2_1), (besluit(1), Some("2027-02-10".to_string())));
+    // Step 05 adds lid 3 to artikel 2.5: the lid and its artikel from 05, lid 1 still from 00.
+    assert_eq!(van(&versie(5), ART_2_5).0, besluit(5));
+    assert_eq!(van(&versie(5), "gm9901_6__chp_2__subchp_2.2__art_2.5__para_3").0, besluit(5));
+    assert_eq!(van(&versie(5), &format!("{ART_2_5}__para_1")).0, besluit(0));
+    // Step 06 removes a lid of artikel 3.1.
+    assert_eq!(van(&versie(6), ART_3_1).0, besluit(6));
+    assert_eq!(van(&versie(5), ART_3_1).0, besluit(0));
+    // Step 08 adds afdeling 2.4 with artikel 2.9.
+    assert_eq!(van(&versie(8), "gm9901_9__chp_2__subchp_2.4__art_2.9").0, besluit(8));
+    // The last version: untouched, changed once, added, and changed again later.
+    let last = versie(20);
+    assert_eq!(van(&last, ART_1_1), (besluit(0), Some("2027-02-03".to_string())));
+    assert_eq!(van(&last, ART_2_1).0, besluit(1));
+    assert_eq!(van(&last, ART_3_1).0, besluit(6));
+    assert_eq!(van(&last, ART_4_1).0, besluit(19));
+    assert_eq!(van(&last, "gm9901_1__chp_1__art_1.2").0, besluit(18));
+    // Step 20 (VervangRegeling) renumbers artikel 2.9: its wording changes there.
+    assert_eq!(van(&versie(19), "gm9901_9__chp_2__subchp_2.4__art_2.9").0, besluit(8));
+    assert_eq!(van(&last, "gm9901_9__chp_2__subchp_2.4__art_2.9").0, besluit(20));
+    // Exactly the units of the version, no removed ones.
+    let t = stop::tekst::Tekst::parse(&tekst_van(&store, &last)).unwrap();
+    let mut units: Vec<String> = Vec::new();
+    for e in t.root().unwrap().descendants() {
+        if ingest::consolidatie::heeft_herkomst(e.name()) {
+            units.push(e.wid().unwrap().to_string());
+        }
+    }
+    units.sort();
+    assert_eq!(herkomst_van(&store, &last).iter().map(|(w, _)| w.to_string()).collect::<Vec<_>>(), units);
+    assert!(!units.iter().any(|w| w.contains("art_2.8") && !w.contains("art_2.8a")), "artikel 2.8 was removed in step 14");
+    assert!(store.verify().unwrap().is_clean(), "{:?}", store.verify().unwrap().problems);
+
+    // One by one, the was-version's provenance comes back from the store: the same blobs.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let store2 = Store::open(tmp2.path()).unwrap();
+    for p in &paths {
+        assert!(ingest::ingest(&store2, p, &cfg).unwrap().uitkomst.accepted());
+    }
+    for (_, v) in &ids {
+        let Some(v) = v else { continue };
+        let a = store.index().expression(v).unwrap().unwrap().entry.herkomst;
+        let b = store2.index().expression(v).unwrap().unwrap().entry.herkomst;
+        assert!(a.is_some());
+        assert_eq!(a, b, "{v}");
+    }
+    store2.rebuild().unwrap();
+    assert_eq!(herkomst_van(&store2, &last), herkomst_van(&store, &last));
+}
