@@ -114,6 +114,9 @@ enum Command {
 enum Show {
     /// A delivery by ledger sequence number or idLevering.
     Levering { id: String },
+    /// The current procedureverloop of a besluit (expression id), with the kennisgevingen
+    /// that changed it.
+    Procedure { besluit: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -275,6 +278,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show { what: Show::Levering { id } } => {
             let store = open_store(&cli.data)?;
             show_levering(&store, &id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { what: Show::Procedure { besluit } } => {
+            let store = Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+            let Some(e) = store.index().expression(&besluit)? else { bail!("unknown expression {besluit}") };
+            let Some(h) = e.entry.procedure else { bail!("{besluit} has no procedureverloop") };
+            let p: ingest::procedure::Procedure = serde_json::from_slice(&store.get_blob(&h)?)?;
+            println!("procedureverloop van {}{}", p.besluit, p.bekend_op.as_deref().map(|d| format!(" (bekend op {d})")).unwrap_or_default());
+            for s in &p.stappen {
+                println!("  {}  {}", s.voltooid_op.as_deref().unwrap_or("          "), s.soort_stap);
+            }
+            for k in &p.gewijzigd_door {
+                println!("  gewijzigd door {k}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Regelingen { all, json } => {

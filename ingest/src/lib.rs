@@ -6,6 +6,7 @@
 pub mod consolidatie;
 pub mod historie;
 pub mod package;
+pub mod procedure;
 pub mod pipeline;
 
 pub use pipeline::{ingest, validate, Config, IngestError, IngestResult, Report, Uitkomst};

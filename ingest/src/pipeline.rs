@@ -382,6 +382,27 @@ impl consolidatie::Bron for PipelineBron<'_> {
     }
 }
 
+/// Current procedures from the store. A besluit staged earlier in this group is not readable
+/// yet: `in_groep` tells the caller to wait for the group's commit.
+struct ProcedureBron<'a> {
+    store: Option<&'a Store>,
+    pending: &'a [NewRecord],
+    in_groep: std::cell::Cell<bool>,
+}
+
+impl crate::procedure::Bron for ProcedureBron<'_> {
+    fn procedure(&self, besluit: &str) -> Result<Option<crate::procedure::Procedure>, IngestError> {
+        if self.pending.iter().any(|r| r.effects.expressions.iter().any(|e| e.expression == besluit && e.procedure.is_some())) {
+            self.in_groep.set(true);
+            return Ok(None);
+        }
+        let Some(s) = self.store else { return Ok(None) };
+        let Some(h) = s.index().expression(besluit)?.and_then(|e| e.entry.procedure) else { return Ok(None) };
+        let bytes = s.get_blob(&h)?;
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+}
+
 /// True when a STOP file's text contains a RegelingMutatie.
 fn heeft_mutatie(inhoud: &Inhoud) -> bool {
     let mut teksten: Vec<&stop::module::TekstInfo> = Vec::new();
@@ -621,6 +642,41 @@ fn prepare(
     }
     derived.sort();
     derived.dedup();
+    // Procedures: a besluit's own Procedureverloop, or a besluit's procedure updated by a
+    // kennisgeving / procedureverloopmutatie of this package. A besluit staged in this group
+    // makes the package wait for the group's commit (`afbreek`, below).
+    let mut afbreek = afbreek;
+    if changes && !afbreek {
+        let bron = ProcedureBron { store, pending: pending.records, in_groep: std::cell::Cell::new(false) };
+        let procedures = crate::procedure::procedures(&modules, &bron)?;
+        afbreek |= bron.in_groep.get();
+        for (besluit, p) in procedures {
+            let json = serde_json::to_vec_pretty(&p).expect("procedure serialises");
+            let h = txn.put_blob(&json)?;
+            match effects.expressions.iter_mut().find(|e| e.expression == besluit) {
+                Some(e) => e.procedure = Some(h),
+                None => {
+                    // A besluit delivered earlier: a new entry that only names the procedure
+                    // (every other field is kept by the index; ontwerp as it was).
+                    let Some(s) = store else { continue };
+                    let Some(v) = s.index().expression(&besluit)? else { continue };
+                    effects.expressions.push(ExpressionEntry {
+                        expression: besluit.clone(),
+                        work: v.entry.work.clone(),
+                        kind: v.entry.kind.clone(),
+                        file: None,
+                        blob: None,
+                        datum_bekendmaking: None,
+                        ontwerp: v.entry.ontwerp,
+                        wids: None,
+                        tekst: None,
+                        herkomst: None,
+                        procedure: Some(h),
+                    });
+                }
+            }
+        }
+    }
     for (expr, set) in &wids {
         if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
             let mut text = String::new();
@@ -775,6 +831,7 @@ fn effects_of(o: &Opdracht, verwerkt: &[Verwerkt]) -> Effects {
             ontwerp,
             wids: None,
             tekst: None,
+            procedure: None,
             herkomst: None,
         });
     };

@@ -71,6 +71,41 @@ fn one_by_one_runs_read_the_was_version_back_from_the_store() {
     assert!(pack_bytes > 0 && pack_bytes < wordt.len() as u64 / 2, "pack {pack_bytes} bytes for a {} byte text", wordt.len());
 }
 
+fn procedure_van(store: &Store, besluit: &str) -> ingest::procedure::Procedure {
+    let e = store.index().expression(besluit).unwrap().expect("besluit");
+    serde_json::from_slice(&store.get_blob(&e.entry.procedure.expect("procedure")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_kennisgeving_updates_the_procedure_of_its_besluit_in_one_run_or_in_two() {
+    let d = |n: &str| fixtures::fixtures_dir().join("deliveries").join(n);
+    let besluit = "/akn/nl/bill/gm9901/2027/BesluitOmgevingsplanHavenkwartier/nld@2027-02-25;1";
+    let cfg = Config::new(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap());
+    for samen in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let paths = [d("01-initieel-compact-gio"), d("03-kennisgeving")];
+        if samen {
+            let rs = ingest::pipeline::ingest_many(&store, &paths, &cfg, |_| {}).unwrap();
+            assert!(rs.iter().all(|r| r.uitkomst.accepted()), "{rs:?}");
+        } else {
+            assert!(ingest::ingest(&store, &paths[0], &cfg).unwrap().uitkomst.accepted());
+            let voor = procedure_van(&store, besluit);
+            assert_eq!(voor.stappen.len(), 2, "{voor:?}");
+            assert!(ingest::ingest(&store, &paths[1], &cfg).unwrap().uitkomst.accepted());
+        }
+        let p = procedure_van(&store, besluit);
+        let stappen: Vec<&str> = p.stappen.iter().map(|s| s.soort_stap.as_str()).collect();
+        assert_eq!(stappen, ["/join/id/stop/procedure/stap_002", "/join/id/stop/procedure/stap_003", "/join/id/stop/procedure/stap_015"], "samen={samen}");
+        assert_eq!(p.gewijzigd_door.len(), 1);
+        assert!(p.gewijzigd_door[0].starts_with("/akn/nl/doc/"), "{:?}", p.gewijzigd_door);
+        assert!(store.verify().unwrap().is_clean());
+        // The besluit stays what it was (not ontwerp, its text blob kept).
+        let e = store.index().expression(besluit).unwrap().unwrap();
+        assert!(!e.entry.ontwerp && e.entry.blob.is_some());
+    }
+}
+
 /// The provenance of a stored regeling version.
 fn herkomst_van(store: &Store, expressie: &str) -> ingest::consolidatie::Herkomst {
     let e = store.index().expression(expressie).unwrap().unwrap_or_else(|| panic!("{expressie} unknown"));

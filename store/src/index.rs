@@ -126,6 +126,10 @@ pub(crate) fn plan(
                 fill(&mut cur.entry.datum_bekendmaking, &e.datum_bekendmaking);
                 fill(&mut cur.entry.wids, &e.wids);
                 fill(&mut cur.entry.tekst, &e.tekst);
+                // The procedure changes over time: the latest record naming one wins.
+                if e.procedure.is_some() {
+                    cur.entry.procedure = e.procedure;
+                }
                 fill(&mut cur.entry.herkomst, &e.herkomst);
                 cur.entry.ontwerp = cur.entry.ontwerp && e.ontwerp;
                 cur.entry.work.clone()

@@ -40,6 +40,7 @@ impl NewRecord {
         v.extend(self.derived.iter().copied());
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
+        v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.herkomst));
         v.sort();
         v.dedup();
@@ -104,6 +105,10 @@ pub struct ExpressionEntry {
     /// unit, the besluit that gave it its current wording (format: `ingest::consolidatie::Herkomst`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub herkomst: Option<Hash>,
+    /// Blob with the current procedureverloop of this (besluit) expression, as JSON; a later
+    /// kennisgeving or procedureverloopmutatie names a new blob (the latest one counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<Hash>,
 }
 
 /// A committed delivery as stored in the ledger. On disk each record line also carries the

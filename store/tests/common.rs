@@ -45,6 +45,7 @@ pub fn expr(id: &str, work: &str, blob: Option<Hash>, ontwerp: bool) -> Expressi
         ontwerp,
         wids: None,
         tekst: None,
+        procedure: None,
         herkomst: None,
     }
 }
