@@ -49,12 +49,14 @@
 
 mod apply;
 mod compare;
+pub mod diff;
 mod index;
 mod renvooi;
 mod tag;
 
 pub use apply::{ActieResultaat, ActieSoort, Toepassing, pas_toe};
 pub use compare::{inhoud_gelijk, verschil};
+pub use diff::{Mutatie, Route, Verschil, VerschilFout, maak_mutatie, vergelijk};
 pub use renvooi::{heeft_renvooi, nieuw, nieuw_knopen, oud, oud_knopen};
 
 use std::borrow::Cow;
