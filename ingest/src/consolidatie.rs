@@ -33,6 +33,12 @@ const STRUCTUUR: &[&str] = &[
     "Divisie", "Bijlage", "Toelichting", "ArtikelgewijzeToelichting", "AlgemeneToelichting", "Conditie",
 ];
 
+/// True for the structure elements stored as their own node (Lichaam, Hoofdstuk, Divisie,
+/// Bijlage, ...), whose children may be units.
+pub fn is_structuur(element: &str) -> bool {
+    STRUCTUUR.contains(&element)
+}
+
 /// Article-level units: one leaf node each (their whole text).
 const EENHEID: &[&str] = &["Artikel", "Divisietekst", "WijzigArtikel", "InwerkingtredingArtikel", "RegelingOpschrift"];
 

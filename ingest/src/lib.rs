@@ -8,5 +8,6 @@ pub mod historie;
 pub mod package;
 pub mod procedure;
 pub mod pipeline;
+pub mod weergave;
 
 pub use pipeline::{ingest, validate, Config, IngestError, IngestResult, Report, Uitkomst};

@@ -208,3 +208,84 @@ fn havenkwartier_provenance_names_the_besluit_that_last_worded_each_unit() {
     store2.rebuild().unwrap();
     assert_eq!(herkomst_van(&store2, &last), herkomst_van(&store, &last));
 }
+
+/// Every `id` attribute of well-formed XML (quick-xml fails on anything that is not).
+fn html_ids(html: &str) -> Vec<String> {
+    let mut r = quick_xml::Reader::from_str(html);
+    let mut ids = Vec::new();
+    loop {
+        match r.read_event().unwrap_or_else(|e| panic!("HTML is not well-formed XML: {e}")) {
+            quick_xml::events::Event::Start(s) | quick_xml::events::Event::Empty(s) => {
+                for a in s.attributes() {
+                    let a = a.unwrap();
+                    if a.key.as_ref() == "id" {
+                        ids.push(a.value.to_string());
+                    }
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    ids
+}
+
+#[test]
+fn havenkwartier_versions_render_as_html_and_json_with_provenance() {
+    use ingest::weergave::{self, Knoop, TekstJson};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let cfg = Config::new(NaiveDate::from_ymd_opt(2027, 1, 4).unwrap());
+    let steps = fixtures::chain_steps(fixtures::HAVENKWARTIER).unwrap();
+    let paths: Vec<_> = steps.iter().map(|s| s.dir.clone()).collect();
+    let results = ingest::pipeline::ingest_many(&store, &paths, &cfg, |_| {}).unwrap();
+    let ids = stap_ids(&results);
+    let mut versies = 0;
+    let mut zonder_eigen = Vec::new();
+    for (besluit, versie) in &ids {
+        let Some(versie) = versie else { continue };
+        let v = weergave::lees(&store, versie).unwrap();
+        let herkomst = v.herkomst.as_ref().expect("provenance");
+        // HTML: well-formed, one anchor per eId and nothing else.
+        let html = weergave::html(versie, &v.tekst, Some(herkomst));
+        let mut got = html_ids(&html);
+        let n = got.len();
+        got.sort();
+        got.dedup();
+        assert_eq!(got.len(), n, "{versie}: duplicate ids");
+        let mut eids: Vec<String> = v.tekst.eids().map(str::to_string).collect();
+        eids.sort();
+        assert_eq!(got, eids, "{versie}");
+        // One provenance line per unit at least; this step's besluit among them.
+        let artikelen = v.tekst.root().unwrap().descendants().filter(|e| e.name() == "Artikel").count();
+        assert!(html.matches("<p class=\"herkomst\">").count() > artikelen, "{versie}");
+        let genoemd = herkomst.iter().any(|(_, b)| &b.expressie == besluit);
+        assert_eq!(html.contains(&format!(">{besluit}</cite>")), genoemd, "{versie} names {besluit}");
+        if !genoemd {
+            zonder_eigen.push(versie.clone());
+        }
+        // JSON: round-trips; every unit has the provenance the blob says.
+        let j = weergave::json(versie, &v.tekst, Some(herkomst));
+        let s = serde_json::to_string(&j).unwrap();
+        assert_eq!(serde_json::from_str::<TekstJson>(&s).unwrap(), j);
+        fn units<'a>(k: &'a Knoop, out: &mut Vec<&'a Knoop>) {
+            if ingest::consolidatie::heeft_herkomst(&k.element) {
+                out.push(k);
+            }
+            k.kinderen.iter().for_each(|c| units(c, out));
+        }
+        let mut us = Vec::new();
+        units(j.regeling.as_ref().unwrap(), &mut us);
+        assert_eq!(us.len(), herkomst.len(), "{versie}");
+        for u in us {
+            assert_eq!(u.herkomst.as_ref(), herkomst.get(u.wid.as_deref().unwrap()), "{versie} {:?}", u.wid);
+        }
+        versies += 1;
+    }
+    assert_eq!(versies, 21);
+    // Steps that word no remaining unit: 10 (VervangKop of an afdeling and a hoofdstuk), 14 and
+    // 15 (Verwijder of an artikel, of an afdeling).
+    assert_eq!(zonder_eigen, [10, 14, 15].map(|i| ids[i].1.clone().unwrap()));
+    assert!(matches!(weergave::lees(&store, "/akn/nl/act/gm9901/2027/Bestaat/nld@1"), Err(weergave::WeergaveFout::Onbekend(_))));
+    assert!(matches!(weergave::lees(&store, &ids[1].0), Err(weergave::WeergaveFout::GeenTekst(_))), "a besluit has no text");
+}
