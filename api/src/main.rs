@@ -134,6 +134,10 @@ enum Format {
 enum TextFormat {
     /// Clean STOP XML (no renvooi), exactly as stored.
     Xml,
+    /// A standalone HTML page: anchors per eId, provenance per article.
+    Html,
+    /// A JSON tree (element, eId, wId, kop, tekst, kinderen; herkomst on units).
+    Json,
     /// The character data only.
     Text,
 }
@@ -194,19 +198,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Text { expression, format } => {
             let store = Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
-            let Some(e) = store.index().expression(&expression)? else {
-                bail!("unknown expression {expression}");
-            };
-            let Some(root) = e.entry.tekst else {
-                bail!("{expression} has no stored text (only regeling versions consolidated by regelbank have one)");
-            };
-            let xml = String::from_utf8(store.read_tree(&root)?).context("stored text is not UTF-8")?;
+            let v = ingest::weergave::lees(&store, &expression)?;
             match format {
-                TextFormat::Xml => print!("{xml}"),
-                TextFormat::Text => {
-                    let t = stop::tekst::Tekst::parse(&xml).map_err(|e| anyhow::anyhow!("stored text does not parse: {e}"))?;
-                    println!("{}", t.text());
+                TextFormat::Xml => print!("{}", v.xml),
+                TextFormat::Html => print!("{}", ingest::weergave::html(&v.expressie, &v.tekst, v.herkomst.as_ref())),
+                TextFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&ingest::weergave::json(&v.expressie, &v.tekst, v.herkomst.as_ref()))?)
                 }
+                TextFormat::Text => println!("{}", v.tekst.text()),
             }
             Ok(ExitCode::SUCCESS)
         }

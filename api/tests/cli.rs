@@ -104,3 +104,63 @@ fn text_prints_a_consolidated_version_as_xml_and_as_text() {
     let unknown = run(&data, &["text", "/akn/nl/act/gm9901/2027/Bestaat/nld@1"]);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// Every JSON object of a tree (depth first).
+fn objecten<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            out.push(v);
+            m.values().for_each(|x| objecten(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| objecten(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn text_prints_html_and_json_with_anchors_and_provenance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = run(&data, &[
+        "ingest",
+        fixture("deliveries/01-initieel-compact-gio").to_str().unwrap(),
+        fixture("deliveries/06-wijzigingsbesluit").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let wordt = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-04-01;2";
+    let initieel = "/akn/nl/bill/gm9901/2027/BesluitOmgevingsplanHavenkwartier/nld@2027-02-25;1";
+    let wijziging = "/akn/nl/bill/gm9901/2027/WijzigingOmgevingsplanHavenkwartierKade/nld@2027-04-01;1";
+    let xml = String::from_utf8(run(&data, &["text", wordt]).stdout).unwrap();
+    let tekst = stop::tekst::Tekst::parse(&xml).unwrap();
+
+    let html = run(&data, &["text", "--format", "html", wordt]);
+    assert!(html.status.success(), "{}", String::from_utf8_lossy(&html.stderr));
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains(&format!("<title>{wordt}</title>")));
+    assert!(stop::xml::Document::parse_str(html.trim_start_matches("<!DOCTYPE html>")).is_ok(), "well-formed XHTML");
+    let eids: Vec<&str> = tekst.eids().collect();
+    assert!(eids.len() > 20);
+    for e in eids {
+        assert_eq!(html.matches(&format!(" id=\"{e}\"")).count(), 1, "anchor for {e}");
+    }
+    assert!(html.contains(&format!("Tekst vastgesteld bij <cite title=\"/akn/nl/bill/gm9901/2027/WijzigingOmgevingsplanHavenkwartierKade\">{wijziging}</cite> (bekendgemaakt 8 april 2027)")), "{html}");
+    assert!(html.contains(&format!(">{initieel}</cite> (bekendgemaakt 9 maart 2027)")));
+
+    let json = run(&data, &["text", "--format", "json", wordt]);
+    assert!(json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["expressie"], wordt);
+    assert_eq!(v["regeling"]["element"], "RegelingCompact");
+    let mut alle = Vec::new();
+    objecten(&v["regeling"], &mut alle);
+    let artikel = |wid: &str| *alle.iter().find(|o| o["wId"] == wid).unwrap_or_else(|| panic!("{wid}"));
+    let a21 = artikel("gm9901_1__chp_2__subchp_2.1__art_2.1");
+    assert_eq!(a21["element"], "Artikel");
+    assert_eq!(a21["herkomst"]["expressie"], wijziging, "changed by 06: {a21}");
+    assert_eq!(a21["herkomst"]["datumBekendmaking"], "2027-04-08");
+    assert!(a21["kop"].as_str().unwrap().starts_with("Artikel 2.1"), "{}", a21["kop"]);
+    let artikelen: Vec<_> = alle.iter().filter(|o| o["element"] == "Artikel").collect();
+    assert!(artikelen.iter().all(|a| a["herkomst"]["expressie"].is_string()), "every artikel has provenance");
+    assert!(artikelen.iter().any(|a| a["herkomst"]["expressie"] == initieel), "untouched artikelen keep the initial besluit");
+    assert!(alle.iter().all(|o| o["element"] != "Kop"), "Kop is the kop field");
+}
