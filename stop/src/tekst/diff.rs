@@ -1477,7 +1477,8 @@ impl<'p, 'a> Bouwer<'p, 'a> {
             let payload = self.ns.van_a(Node::Element(Arc::clone(el)));
             self.actie("Verwijder", &[("wat", an.a.eenheden[i].wid)], vec![payload]);
         }
-        // 2. Vervang in place, VervangKop.
+        // 2. Vervang in place, VervangKop (those that change the eId wait for step 4).
+        let mut hernummeren: Vec<(&str, &str, Node)> = Vec::new();
         for j in 1..nb {
             if an.b_naar_a[j].is_none() {
                 continue;
@@ -1500,11 +1501,10 @@ impl<'p, 'a> Bouwer<'p, 'a> {
                 if let Some(f) = r.fout {
                     return Err(f);
                 }
-                let mut attrs = vec![("wat", wid)];
-                if let Some(e) = eid_wordt {
-                    attrs.push(("eId-wordt", e.as_str()));
+                match eid_wordt {
+                    Some(e) => hernummeren.push((wid, e.as_str(), kop)),
+                    None => self.actie("VervangKop", &[("wat", wid)], vec![kop]),
                 }
-                self.actie("VervangKop", &attrs, vec![kop]);
             }
         }
         // 3. VoegToe and moves, in the wordt-version's order.
@@ -1563,6 +1563,13 @@ impl<'p, 'a> Bouwer<'p, 'a> {
                 gedaan[x] = true;
             }
             j += 1;
+        }
+        // 4. VervangKop with eId-wordt, outer units first. After the actions inside them: a
+        // Vervang of a renamed element would otherwise register its eIds a second time in
+        // pas_toe's uniqueness check, and the content they insert already has the new eIds
+        // (which do not start with the old prefix, so the rename leaves them alone).
+        for (wid, eid, kop) in hernummeren {
+            self.actie("VervangKop", &[("wat", wid), ("eId-wordt", eid)], vec![kop]);
         }
         Ok(())
     }
