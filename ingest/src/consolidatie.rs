@@ -13,6 +13,8 @@
 //! come from its besluit; a mutated version's units that the mutation added or changed (or
 //! whose descendants it added, changed, removed or moved) come from the mutating besluit, and
 //! every other unit keeps the was-version's provenance.
+//! The provenance is stored as a tree too ([`Herkomst::knopen`]: leaves of ~16 lines), so a
+//! version that rewords one unit adds a few KB, not a list of every unit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -95,7 +97,35 @@ pub struct HerkomstFout {
 }
 
 /// First line of the stored form of a [`Herkomst`].
-const HERKOMST_KOP: &str = "regelbank-herkomst 1";
+const HERKOMST_KOP: &str = "regelbank-herkomst 2";
+
+/// Lines per leaf node of the stored provenance tree, on average (content-defined boundaries).
+const HERKOMST_STUK: u64 = 16;
+
+/// FNV-1a (stable across runs and Rust versions, unlike `DefaultHasher`): chunk boundaries.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Cut lines into leaf nodes after every line whose key (first field) hashes to a boundary, so
+/// a changed line changes only its own leaf.
+fn stukken_van(regels: &[String], out: &mut Vec<StoreNode>, kinderen: &mut Vec<Stuk>) {
+    let mut leaf = String::new();
+    for r in regels {
+        leaf.push_str(r);
+        let sleutel = r.split('\t').next().unwrap_or("");
+        if fnv(sleutel) % HERKOMST_STUK == 0 {
+            let n = StoreNode::leaf(std::mem::take(&mut leaf).into_bytes());
+            kinderen.push(Stuk::Kind(n.hash()));
+            out.push(n);
+        }
+    }
+    if !leaf.is_empty() {
+        let n = StoreNode::leaf(leaf.into_bytes());
+        kinderen.push(Stuk::Kind(n.hash()));
+        out.push(n);
+    }
+}
 
 impl Herkomst {
     /// The besluit that gave the unit with this wId its current wording.
@@ -120,38 +150,69 @@ impl Herkomst {
         self.eenheden.insert(wid, besluit);
     }
 
+    /// The besluit lines and the unit lines of the stored form, each ending in a newline.
+    fn regels(&self) -> (Vec<String>, Vec<String>) {
+        let mut besluiten: Vec<&Besluit> = self.eenheden.values().map(|b| &**b).collect();
+        besluiten.sort();
+        besluiten.dedup();
+        let sleutel = |b: &Besluit, len: usize| {
+            let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
+            let h = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!("{}\t{}\t{datum}", b.expressie, b.work)));
+            h[..len].to_string()
+        };
+        // 64-bit keys; the whole SHA-256 in the (astronomically unlikely) case of a collision.
+        let mut sleutels: HashMap<&Besluit, String> = besluiten.iter().map(|b| (*b, sleutel(b, 16))).collect();
+        if sleutels.values().collect::<HashSet<_>>().len() < sleutels.len() {
+            sleutels = besluiten.iter().map(|b| (*b, sleutel(b, 64))).collect();
+        }
+        let mut b_regels: Vec<String> = besluiten
+            .iter()
+            .map(|b| {
+                let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
+                format!("{}\t{}\t{}\t{datum}\n", sleutels[*b], b.expressie, b.work)
+            })
+            .collect();
+        b_regels.sort();
+        let e_regels = self.eenheden.iter().map(|(w, b)| format!("{w}\t{}\n", sleutels[&**b])).collect();
+        (b_regels, e_regels)
+    }
+
     /// The stored form (deterministic: equal provenance gives equal bytes):
     ///
     /// ```text
-    /// regelbank-herkomst 1
-    /// <n>\t<besluit expression>\t<besluit work>\t<datumBekendmaking or empty>   (one per besluit)
-    ///                                                                           (empty line)
-    /// <wId>\t<n>                                                                  (one per unit, by wId)
+    /// regelbank-herkomst 2
+    /// <key>\t<besluit expression>\t<besluit work>\t<datumBekendmaking or empty>   (per besluit, by key)
+    ///                                                                              (empty line)
+    /// <wId>\t<key>                                                                 (per unit, by wId)
     /// ```
     ///
-    /// Besluiten are numbered from 0 in the order (datumBekendmaking, expression, work).
+    /// A key is the first 16 hex digits of the SHA-256 of `expression TAB work TAB datum`, so a
+    /// besluit's lines do not change when other besluiten come or go.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut besluiten: Vec<&Besluit> = self.eenheden.values().map(|b| &**b).collect();
-        besluiten.sort_by(|a, b| {
-            (&a.datum_bekendmaking, &a.expressie, &a.work).cmp(&(&b.datum_bekendmaking, &b.expressie, &b.work))
-        });
-        besluiten.dedup();
-        let nummer: HashMap<&Besluit, usize> = besluiten.iter().enumerate().map(|(i, b)| (*b, i)).collect();
-        let mut out = String::with_capacity(32 + self.eenheden.len() * 64);
+        let (b, e) = self.regels();
+        let mut out = String::with_capacity(32 + b.iter().chain(&e).map(String::len).sum::<usize>());
         out.push_str(HERKOMST_KOP);
         out.push('\n');
-        for (i, b) in besluiten.iter().enumerate() {
-            let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
-            out.push_str(&format!("{i}\t{}\t{}\t{datum}\n", b.expressie, b.work));
-        }
+        b.iter().for_each(|r| out.push_str(r));
         out.push('\n');
-        for (w, b) in &self.eenheden {
-            out.push_str(w);
-            out.push('\t');
-            out.push_str(&nummer[&**b].to_string());
-            out.push('\n');
-        }
+        e.iter().for_each(|r| out.push_str(r));
         out.into_bytes()
+    }
+
+    /// The stored form ([`Herkomst::to_bytes`]) as a tree for the tree store, children before
+    /// parents, the root last: leaves of ~16 lines cut at content-defined boundaries (by key),
+    /// under one root (which the store splits into parts), so a version that rewords one unit
+    /// writes one leaf and a few parts, not the whole list. `Store::read_tree` of the root gives
+    /// [`Herkomst::to_bytes`].
+    pub fn knopen(&self) -> Vec<StoreNode> {
+        let (b, e) = self.regels();
+        let mut out = Vec::new();
+        let mut kinderen = vec![Stuk::Bytes(format!("{HERKOMST_KOP}\n").into_bytes())];
+        stukken_van(&b, &mut out, &mut kinderen);
+        kinderen.push(Stuk::Bytes(b"\n".to_vec()));
+        stukken_van(&e, &mut out, &mut kinderen);
+        out.push(StoreNode::new(kinderen).normalized());
+        out
     }
 
     /// Read the stored form ([`Herkomst::to_bytes`]).
@@ -161,31 +222,31 @@ impl Herkomst {
         let mut lines = text.split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
         match lines.next() {
             Some((_, HERKOMST_KOP)) => {}
-            _ => return Err(fout(1, "not a regelbank provenance blob (version 1)")),
+            _ => return Err(fout(1, "not a regelbank provenance text (version 2)")),
         }
-        let mut besluiten: Vec<Arc<Besluit>> = Vec::new();
+        let mut besluiten: HashMap<&str, Arc<Besluit>> = HashMap::new();
         for (n, line) in lines.by_ref() {
             if line.is_empty() {
                 break;
             }
             let velden: Vec<&str> = line.split('\t').collect();
-            let [i, expressie, work, datum] = velden[..] else { return Err(fout(n, "a besluit line has 4 fields")) };
-            if i.parse::<usize>().ok() != Some(besluiten.len()) {
-                return Err(fout(n, "besluiten are numbered 0, 1, 2, ..."));
+            let [sleutel, expressie, work, datum] = velden[..] else { return Err(fout(n, "a besluit line has 4 fields")) };
+            if sleutel.is_empty() || expressie.is_empty() {
+                return Err(fout(n, "a besluit line without key or expression"));
             }
-            if expressie.is_empty() {
-                return Err(fout(n, "a besluit without expression"));
-            }
-            besluiten.push(Arc::new(Besluit {
+            let b = Besluit {
                 expressie: expressie.to_string(),
                 work: work.to_string(),
                 datum_bekendmaking: (!datum.is_empty()).then(|| datum.to_string()),
-            }));
+            };
+            if besluiten.insert(sleutel, Arc::new(b)).is_some() {
+                return Err(fout(n, "repeated besluit key"));
+            }
         }
         let mut eenheden = BTreeMap::new();
         for (n, line) in lines {
-            let Some((wid, i)) = line.split_once('\t') else { return Err(fout(n, "a unit line is <wId> TAB <besluit number>")) };
-            let b = i.parse::<usize>().ok().and_then(|i| besluiten.get(i)).ok_or_else(|| fout(n, "unknown besluit number"))?;
+            let Some((wid, sleutel)) = line.split_once('\t') else { return Err(fout(n, "a unit line is <wId> TAB <besluit key>")) };
+            let b = besluiten.get(sleutel).ok_or_else(|| fout(n, "unknown besluit key"))?;
             if wid.is_empty() || eenheden.insert(wid.to_string(), Arc::clone(b)).is_some() {
                 return Err(fout(n, "empty or repeated wId"));
             }
@@ -549,26 +610,82 @@ mod tests {
     }
 
     #[test]
-    fn stored_provenance_round_trips_and_bad_blobs_are_typed_errors() {
+    fn stored_provenance_round_trips_and_bad_texts_are_typed_errors() {
         let h = na(&format!(r#"<Verwijder wat="r_1__art_1__para_2">{LID2}</Verwijder>"#));
         let bytes = h.to_bytes();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.starts_with("regelbank-herkomst 1\n0\t/akn/nl/bill/gm9999/2027/B1/nld@2027-01-01;1\t/akn/nl/bill/gm9999/2027/B1\t2027-01-01\n1\t"), "{text}");
-        assert!(text.ends_with("\n\nr_1__art_1\t1\nr_1__art_1__para_1\t0\nr_1__art_2\t0\nr_1__art_3\t0\n"), "{text}");
+        let regels: Vec<&str> = text.lines().collect();
+        assert_eq!(regels[0], "regelbank-herkomst 2");
+        assert_eq!(regels.len(), 1 + 2 + 1 + 4, "{text}");
+        let sleutel = |n: &str| regels[1..3].iter().find(|r| r.contains(&format!("/B{n}/"))).unwrap().split('\t').next().unwrap();
+        assert_eq!(sleutel("1").len(), 16);
+        assert!(regels[1..3].contains(&format!("{}\t/akn/nl/bill/gm9999/2027/B1/nld@2027-01-01;1\t/akn/nl/bill/gm9999/2027/B1\t2027-01-01", sleutel("1")).as_str()), "{text}");
+        assert_eq!(regels[3], "");
+        assert_eq!(regels[4], format!("r_1__art_1\t{}", sleutel("2")));
+        assert_eq!(regels[5], format!("r_1__art_1__para_1\t{}", sleutel("1")));
         assert_eq!(Herkomst::parse(&bytes).unwrap(), h);
         assert_eq!(Herkomst::parse(&Herkomst::default().to_bytes()).unwrap(), Herkomst::default());
         for (bad, regel) in [
             (&b""[..], 1),
-            (b"regelbank-herkomst 2\n\n", 1),
-            (b"regelbank-herkomst 1\n0\tx\n\n", 2),
-            (b"regelbank-herkomst 1\n1\tx\tw\t\n\n", 2),
-            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\t1\n", 4),
-            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\t0\na\t0\n", 5),
-            (b"regelbank-herkomst 1\n0\tx\tw\t\n\na\n", 4),
+            (b"regelbank-herkomst 1\n\n", 1),
+            (b"regelbank-herkomst 2\nk\tx\n\n", 2),
+            (b"regelbank-herkomst 2\n\tx\tw\t\n\n", 2),
+            (b"regelbank-herkomst 2\nk\tx\tw\t\nk\ty\tw\t\n\n", 3),
+            (b"regelbank-herkomst 2\nk\tx\tw\t\n\na\tj\n", 4),
+            (b"regelbank-herkomst 2\nk\tx\tw\t\n\na\tk\na\tk\n", 5),
+            (b"regelbank-herkomst 2\nk\tx\tw\t\n\na\n", 4),
             (b"\xff", 1),
         ] {
             assert_eq!(Herkomst::parse(bad).unwrap_err().regel, regel, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// Provenance of `n` units, unit `i` from besluit `i % 3`.
+    fn groot(n: usize) -> Herkomst {
+        let bs: Vec<Arc<Besluit>> = (1..=3).map(|i| besluit(&i.to_string())).collect();
+        let mut h = Herkomst::default();
+        for i in 0..n {
+            h.insert(format!("gm9999_1__chp_{}__art_{i}", i / 100), Arc::clone(&bs[i % 3]));
+        }
+        h
+    }
+
+    #[test]
+    fn the_provenance_tree_reads_back_as_the_stored_form_and_shares_unchanged_leaves() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = store::Store::open(tmp.path()).unwrap();
+        let put = |h: &Herkomst| {
+            let mut txn = store.begin().unwrap();
+            let put = txn.put_tree(h.knopen()).unwrap();
+            let rec = store::NewRecord {
+                received_at: "2027-01-01T00:00:00Z".into(),
+                aanleveraar: "a".into(),
+                bevoegd_gezag: "b".into(),
+                id_levering: format!("l{}", put.root.to_hex()),
+                opdracht: "publicatieOpdracht".into(),
+                package_hash: txn.put_blob(b"pakket").unwrap(),
+                files: Vec::new(),
+                outcome: "gepubliceerd".into(),
+                report: None,
+                derived: put.pack.into_iter().collect(),
+                effects: Default::default(),
+            };
+            txn.commit_many(vec![rec]).unwrap();
+            (put.root, put.pack_bytes)
+        };
+        let h1 = groot(10_000);
+        let bytes = h1.to_bytes();
+        let (r1, p1) = put(&h1);
+        assert_eq!(store.read_tree(&r1).unwrap(), bytes);
+        // One unit reworded by besluit 4: a few hundred bytes more, not the whole list again.
+        let mut h2 = h1.clone();
+        h2.insert("gm9999_1__chp_50__art_5000".into(), besluit("4"));
+        let (r2, p2) = put(&h2);
+        assert_eq!(store.read_tree(&r2).unwrap(), h2.to_bytes());
+        assert_eq!(Herkomst::parse(&store.read_tree(&r2).unwrap()).unwrap(), h2);
+        assert!(p1 > bytes.len() as u64 / 2, "{p1}");
+        eprintln!("provenance of 10,000 units: {} bytes, first pack {p1} B, one-unit change {p2} B", bytes.len());
+        assert!(p2 < 8_000, "a one-unit change wrote {p2} bytes (the whole list is {} bytes)", bytes.len());
     }
 
     #[test]

@@ -376,7 +376,7 @@ impl consolidatie::Bron for PipelineBron<'_> {
         }
         let Some(s) = self.store else { return Ok(None) };
         let Some(h) = s.index().expression(expressie)?.and_then(|e| e.entry.herkomst) else { return Ok(None) };
-        consolidatie::Herkomst::parse(&s.get_blob(&h)?).map(Some).map_err(|e| {
+        consolidatie::Herkomst::parse(&s.read_tree(&h)?).map(Some).map_err(|e| {
             IngestError::Store(StoreError::Serde { what: format!("provenance of {expressie}"), message: e.to_string() })
         })
     }
@@ -634,7 +634,15 @@ fn prepare(
         let put = txn.put_tree(consolidatie::knopen(&v.tekst))?;
         derived.extend(put.needs.iter().copied());
         derived.extend(put.pack);
-        let herkomst = if v.herkomst.is_empty() { None } else { Some(txn.put_blob(&v.herkomst.to_bytes())?) };
+        // Provenance: a tree of its own (shares unchanged leaves with the was-version's).
+        let herkomst = if v.herkomst.is_empty() {
+            None
+        } else {
+            let put = txn.put_tree(v.herkomst.knopen())?;
+            derived.extend(put.needs.iter().copied());
+            derived.extend(put.pack);
+            Some(put.root)
+        };
         if let Some(e) = effects.expressions.iter_mut().find(|e| e.expression == v.expressie) {
             e.tekst = Some(put.root);
             e.herkomst = herkomst;

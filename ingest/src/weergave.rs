@@ -60,7 +60,7 @@ pub fn lees(store: &Store, expressie: &str) -> Result<Opgeslagen, WeergaveFout> 
     let tekst = Tekst::parse(&xml).map_err(|e| ongeldig(e.to_string()))?;
     let herkomst = match e.entry.herkomst {
         Some(h) => Some(
-            Herkomst::parse(&store.get_blob(&h)?)
+            Herkomst::parse(&store.read_tree(&h)?)
                 .map_err(|fout| WeergaveFout::OngeldigeHerkomst { expressie: expressie.to_string(), fout })?,
         ),
         None => None,

@@ -41,7 +41,6 @@ impl NewRecord {
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
-        v.extend(self.effects.expressions.iter().filter_map(|e| e.herkomst));
         v.sort();
         v.dedup();
         v
@@ -101,8 +100,9 @@ pub struct ExpressionEntry {
     /// (`Store::read_tree`); its pack is in the record's `derived` list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tekst: Option<Hash>,
-    /// Blob with the provenance of this (regeling) version's text: for every article-level
-    /// unit, the besluit that gave it its current wording (format: `ingest::consolidatie::Herkomst`).
+    /// Root node of the provenance of this (regeling) version's text in the tree store: for
+    /// every article-level unit, the besluit that gave it its current wording (format:
+    /// `ingest::consolidatie::Herkomst`); its pack is in the record's `derived` list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub herkomst: Option<Hash>,
     /// Blob with the current procedureverloop of this (besluit) expression, as JSON; a later
