@@ -191,7 +191,7 @@ fn bewerk(root: &mut Element, soort: u8, r1: u32, r2: u32, r3: u32, n: usize) ->
             let l = root.at_path_mut(&p)?;
             let lis: Vec<usize> = l.children.iter().enumerate().filter(|(_, c)| matches!(c, Node::Element(e) if e.name == "Li")).map(|(i, _)| i).collect();
             let i = lis[r2 as usize % lis.len()];
-            if r3 % 2 == 0 {
+            if r3.is_multiple_of(2) {
                 l.children.remove(i);
                 Some("li verwijderd".into())
             } else {

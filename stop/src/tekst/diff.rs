@@ -1302,7 +1302,9 @@ fn brengt_wid_mee(e: &Element, a: &Boom<'_>) -> bool {
     e.elements().filter(|c| !is_eenheid(c)).flat_map(|c| c.descendants()).any(|d| d.wid().is_some_and(|w| a.heeft_wid(w)))
 }
 
-fn plan<'a>(an: Analyse<'a>, ns: &Ns) -> Result<Plan<'a>, String> {
+/// `vervang_hernummering`: a unit whose Kop and eId changed is replaced (Vervang) instead of
+/// given a VervangKop with eId-wordt.
+fn plan<'a>(an: Analyse<'a>, ns: &Ns, vervang_hernummering: bool) -> Result<Plan<'a>, String> {
     let (na, nb) = (an.a.len(), an.b.len());
     // Status per common unit, top-down, with the eId renames of VervangKop ancestors.
     let mut status = vec![Status::Gelijk; nb];
@@ -1311,6 +1313,10 @@ fn plan<'a>(an: Analyse<'a>, ns: &Ns) -> Result<Plan<'a>, String> {
         let k = keten[an.b.ouder(j)].clone();
         if let Some(i) = an.b_naar_a[j] {
             let (s, h) = bepaal_status(an.a.eenheden[i].el, an.b.eenheden[j].el, &k, ns);
+            let (s, h) = match s {
+                Status::Kop { eid_wordt: Some(_) } if vervang_hernummering => (Status::Inhoud, None),
+                s => (s, h),
+            };
             status[j] = s;
             let mut k = k;
             k.extend(h);
@@ -1356,8 +1362,8 @@ fn plan<'a>(an: Analyse<'a>, ns: &Ns) -> Result<Plan<'a>, String> {
                 veranderd = true;
             }
         }
-        for i in 1..na {
-            if an.a_naar_b[i].is_none() && a_bevat_blijver[i] && !a_voorouder_wortel(&an, &wortel, i) {
+        for (i, &blijver) in a_bevat_blijver.iter().enumerate().skip(1) {
+            if an.a_naar_b[i].is_none() && blijver && !a_voorouder_wortel(&an, &wortel, i) {
                 let k = gemeenschappelijk_a(&an, i).ok_or_else(|| {
                     format!("{} vervalt, maar bevat eenheden die blijven, buiten elke eenheid die beide versies hebben", an.a.eenheden[i].wid)
                 })?;
@@ -1367,8 +1373,8 @@ fn plan<'a>(an: Analyse<'a>, ns: &Ns) -> Result<Plan<'a>, String> {
                 }
             }
         }
-        for j in 1..nb {
-            if brengt_mee[j] && !b_voorouder_wortel(&an, &wortel, j) {
+        for (j, &mee) in brengt_mee.iter().enumerate().skip(1) {
+            if mee && !b_voorouder_wortel(&an, &wortel, j) {
                 let k = gemeenschappelijk_b(&an, j)
                     .ok_or_else(|| format!("{} bevat elementen uit de was-versie buiten elke eenheid die beide versies hebben", an.b.eenheden[j].wid))?;
                 if !wortel[k] {
@@ -1651,6 +1657,23 @@ fn resultaat_klopt(resultaat: &Tekst, doel: &Tekst) -> Result<(), String> {
     }
 }
 
+fn fijne_acties(an: Analyse<'_>, ns: &Ns, ids: (&str, &str, &str), vervang_hernummering: bool) -> Result<Tekst, String> {
+    let (componentnaam, was_id, wordt_id) = ids;
+    let plan = plan(an, ns, vervang_hernummering)?;
+    let mut b = Bouwer { plan: &plan, ns, acties: Vec::new() };
+    b.bouw()?;
+    let acties = std::mem::take(&mut b.acties);
+    mutatie_tekst(ns, componentnaam, was_id, wordt_id, acties).map_err(|e| e.to_string())
+}
+
+/// The fine-grained actions as planned, before the check with `pas_toe` (for diagnosis).
+#[doc(hidden)]
+pub fn plan_acties(was: &Tekst, wordt: &Tekst) -> Result<Tekst, String> {
+    let an = Analyse::new(was, wordt).map_err(|e| e.to_string())?;
+    let ns = Ns::new(&an.a, &an.b);
+    fijne_acties(an, &ns, ("regeling", "was", "wordt"), false)
+}
+
 /// A `RegelingMutatie` (`componentnaam`, `@was` = `was_id`, `@wordt` = `wordt_id`) that turns the
 /// regeling version `was` into `wordt`, with renvooi; see the module documentation. Falls back
 /// to a single `VervangRegeling` (reported in [`Mutatie::route`]) when the fine-grained actions
@@ -1685,20 +1708,22 @@ pub fn maak_mutatie(was: &Tekst, wordt: &Tekst, componentnaam: &str, was_id: &st
         return vervang_regeling("de tekst buiten de eenheden (artikelen, structuurelementen) wijzigt".to_string(), &ns, rb);
     }
     let rb = Arc::clone(rb);
-    let poging = (|| -> Result<Tekst, String> {
-        let plan = plan(an, &ns)?;
-        let mut b = Bouwer { plan: &plan, ns: &ns, acties: Vec::new() };
-        b.bouw()?;
-        let acties = std::mem::take(&mut b.acties);
-        let t = mutatie_tekst(&ns, componentnaam, was_id, wordt_id, acties).map_err(|e| e.to_string())?;
+    let poging = |an: Analyse<'_>, vervang_hernummering: bool| -> Result<Tekst, String> {
+        let t = fijne_acties(an, &ns, (componentnaam, was_id, wordt_id), vervang_hernummering)?;
         let toegepast = pas_toe(was, &t, "mutatie").map_err(|ms| {
             let codes: Vec<String> = ms.iter().map(|m| format!("{} {}", m.code, m.beschrijving)).collect();
             format!("de gegenereerde wijzigacties zijn niet toepasbaar: {}", codes.join("; "))
         })?;
         resultaat_klopt(&toegepast.tekst, wordt).map_err(|v| format!("de gegenereerde wijzigacties geven een andere tekst: {v}"))?;
         Ok(t)
-    })();
-    match poging {
+    };
+    // First with VervangKop for renumbered units; when pas_toe does not accept that (renames of
+    // renames can collide in its eId bookkeeping), with those units replaced as a whole.
+    let mut uitkomst = poging(an, false);
+    if uitkomst.is_err() {
+        uitkomst = poging(Analyse::new(was, wordt)?, true).map_err(|e| uitkomst.err().unwrap_or(e));
+    }
+    match uitkomst {
         Ok(tekst) => {
             let acties = aantal_acties(&tekst);
             Ok(Mutatie { tekst, route: Route::Acties, acties })
