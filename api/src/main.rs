@@ -72,6 +72,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "xml")]
         format: TextFormat,
     },
+    /// Compare two versions (expression ids) of one regeling: article-level and word-level
+    /// changes, or the RegelingMutatie (with renvooi) that turns the first into the second.
+    Diff {
+        a: String,
+        b: String,
+        #[arg(long, value_enum, default_value = "html")]
+        format: DiffFormat,
+        /// `componentnaam` of the RegelingMutatie (--format stop).
+        #[arg(long, default_value = "regeling")]
+        componentnaam: String,
+    },
     /// List the validation rules (code, ernst, soort, phase, Dutch message).
     Rules {
         /// Print docs/rules.md.
@@ -142,6 +153,16 @@ enum TextFormat {
     Text,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// A standalone HTML page with <ins>/<del> per word, per changed unit.
+    Html,
+    /// The structured diff (units, kinds of change, word-level parts).
+    Json,
+    /// A STOP RegelingMutatie (was = A, wordt = B) with renvooi.
+    Stop,
+}
+
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
     stop::opdracht::parse_date(s).ok_or_else(|| format!("'{s}' is not a date YYYY-MM-DD"))
 }
@@ -206,6 +227,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     println!("{}", serde_json::to_string_pretty(&ingest::weergave::json(&v.expressie, &v.tekst, v.herkomst.as_ref()))?)
                 }
                 TextFormat::Text => println!("{}", v.tekst.text()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b, format, componentnaam } => {
+            let store = Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+            let work = |x: &str| -> Result<String> {
+                Ok(store.index().expression(x)?.with_context(|| format!("unknown expression {x}"))?.entry.work)
+            };
+            let (wa, wb) = (work(&a)?, work(&b)?);
+            if wa != wb {
+                bail!("{a} and {b} are versions of different works ({wa}, {wb}); diff compares two versions of one regeling");
+            }
+            let (va, vb) = (ingest::weergave::lees(&store, &a)?, ingest::weergave::lees(&store, &b)?);
+            match format {
+                DiffFormat::Html => print!("{}", stop::tekst::vergelijk(&va.tekst, &vb.tekst)?.html()),
+                DiffFormat::Json => println!("{}", stop::tekst::vergelijk(&va.tekst, &vb.tekst)?.json()),
+                DiffFormat::Stop => {
+                    let m = stop::tekst::maak_mutatie(&va.tekst, &vb.tekst, &componentnaam, &a, &b)?;
+                    if let stop::tekst::Route::VervangRegeling { reden } = &m.route {
+                        eprintln!("regelbank: note: the mutation is one VervangRegeling: {reden}");
+                    }
+                    print!("{}", m.to_xml());
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
