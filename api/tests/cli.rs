@@ -164,3 +164,67 @@ fn text_prints_html_and_json_with_anchors_and_provenance() {
     assert!(artikelen.iter().any(|a| a["herkomst"]["expressie"] == initieel), "untouched artikelen keep the initial besluit");
     assert!(alle.iter().all(|o| o["element"] != "Kop"), "Kop is the kop field");
 }
+
+#[test]
+fn diff_compares_two_versions_in_html_json_and_as_a_stop_mutation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = run(&data, &[
+        "ingest",
+        fixture("deliveries/01-initieel-compact-gio").to_str().unwrap(),
+        fixture("deliveries/06-wijzigingsbesluit").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let was = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-02-25;1";
+    let wordt = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-04-01;2";
+
+    let html = run(&data, &["diff", was, wordt]);
+    assert!(html.status.success(), "{}", String::from_utf8_lossy(&html.stderr));
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains(was) && html.contains(wordt));
+    assert!(html.contains("<ins>") && html.contains("<del>"), "{html}");
+    assert!(stop::xml::Document::parse_str(html.trim_start_matches("<!DOCTYPE html>")).is_ok(), "well-formed");
+
+    let json = run(&data, &["diff", "--format", "json", was, wordt]);
+    assert!(json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((v["was"].as_str(), v["wordt"].as_str()), (Some(was), Some(wordt)));
+    let eenheden = v["eenheden"].as_array().unwrap();
+    assert!(!eenheden.is_empty());
+    let a21 = eenheden.iter().find(|e| e["wid"] == "gm9901_1__chp_2__subchp_2.1__art_2.1").expect("art 2.1 changed by 06");
+    assert!(a21["wijzigingen"].as_array().unwrap().iter().any(|w| w == "gewijzigd"), "{a21}");
+    assert!(a21["tekst"].as_array().unwrap().iter().any(|b| b["soort"] == "gewijzigd"));
+
+    // The mutation applied to A gives B.
+    let stop_xml = run(&data, &["diff", "--format", "stop", was, wordt]);
+    assert!(stop_xml.status.success(), "{}", String::from_utf8_lossy(&stop_xml.stderr));
+    assert!(stop_xml.stderr.is_empty(), "fine-grained actions: {}", String::from_utf8_lossy(&stop_xml.stderr));
+    let mutatie = stop::tekst::Tekst::parse(std::str::from_utf8(&stop_xml.stdout).unwrap()).unwrap();
+    let root = mutatie.root().unwrap();
+    assert_eq!(root.name(), "RegelingMutatie");
+    assert_eq!((root.attr("was").as_deref(), root.attr("wordt").as_deref()), (Some(was), Some(wordt)));
+    let tekst = |e: &str| stop::tekst::Tekst::parse(&String::from_utf8(run(&data, &["text", e]).stdout).unwrap()).unwrap();
+    let (a, b) = (tekst(was), tekst(wordt));
+    let toegepast = stop::tekst::pas_toe(&a, &mutatie, "diff.xml").expect("applies");
+    let got = fixtures::canonical_xml(&stop::tekst::als_regelingversie(toegepast.tekst, wordt).to_xml()).unwrap();
+    assert_eq!(got, fixtures::canonical_xml(&b.to_xml()).unwrap());
+
+    // Versions of different works, or an unknown version: exit 2 with a message.
+    let vrij = run(&data, &["ingest", fixture("deliveries/02-initieel-vrijetekst").to_str().unwrap()]);
+    assert!(vrij.status.success(), "{}", String::from_utf8_lossy(&vrij.stdout));
+    let regelingen: serde_json::Value = serde_json::from_slice(&run(&data, &["regelingen", "--json"]).stdout).unwrap();
+    let ander = regelingen
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["work"] != "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier")
+        .find_map(|w| w["expressions"][0].as_str())
+        .expect("the vrijetekst regeling")
+        .to_string();
+    let fout = run(&data, &["diff", was, &ander]);
+    assert_eq!(fout.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&fout.stderr).contains("different works"), "{}", String::from_utf8_lossy(&fout.stderr));
+    let onbekend = run(&data, &["diff", was, "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2099-01-01;9"]);
+    assert_eq!(onbekend.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&onbekend.stderr).contains("unknown expression"));
+}

@@ -1771,13 +1771,13 @@ impl Verschil {
         let wordt = self.wordt.as_deref().unwrap_or("(wordt)");
         let _ = write!(
             h,
-            "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Verschil {} → {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+            "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>Verschil {} → {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
             esc(was),
             esc(wordt)
         );
         let _ = write!(
             h,
-            "<h1>Verschil tussen twee regelingversies</h1>\n<p class=\"meta\">was: {}<br>wordt: {}</p>\n",
+            "<h1>Verschil tussen twee regelingversies</h1>\n<p class=\"meta\">was: {}<br/>wordt: {}</p>\n",
             esc(was),
             esc(wordt)
         );
