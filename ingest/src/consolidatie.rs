@@ -17,6 +17,7 @@
 //! version that rewords one unit adds a few KB, not a list of every unit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -107,23 +108,28 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Cut lines into leaf nodes after every line whose key (first field) hashes to a boundary, so
-/// a changed line changes only its own leaf.
-fn stukken_van(regels: &[String], out: &mut Vec<StoreNode>, kinderen: &mut Vec<Stuk>) {
-    let mut leaf = String::new();
-    for r in regels {
-        leaf.push_str(r);
-        let sleutel = r.split('\t').next().unwrap_or("");
+/// Lines cut into leaf nodes after every line whose key (first field) hashes to a boundary,
+/// so a changed line changes only its own leaf.
+struct Bladeren<'a> {
+    leaf: String,
+    out: &'a mut Vec<StoreNode>,
+    kinderen: &'a mut Vec<Stuk>,
+}
+
+impl Bladeren<'_> {
+    fn regel(&mut self, sleutel: &str, regel: &str) {
+        self.leaf.push_str(regel);
         if fnv(sleutel) % HERKOMST_STUK == 0 {
-            let n = StoreNode::leaf(std::mem::take(&mut leaf).into_bytes());
-            kinderen.push(Stuk::Kind(n.hash()));
-            out.push(n);
+            self.sluit();
         }
     }
-    if !leaf.is_empty() {
-        let n = StoreNode::leaf(leaf.into_bytes());
-        kinderen.push(Stuk::Kind(n.hash()));
-        out.push(n);
+
+    fn sluit(&mut self) {
+        if !self.leaf.is_empty() {
+            let n = StoreNode::leaf(std::mem::take(&mut self.leaf).into_bytes());
+            self.kinderen.push(Stuk::Kind(n.hash()));
+            self.out.push(n);
+        }
     }
 }
 
@@ -150,31 +156,50 @@ impl Herkomst {
         self.eenheden.insert(wid, besluit);
     }
 
-    /// The besluit lines and the unit lines of the stored form, each ending in a newline.
-    fn regels(&self) -> (Vec<String>, Vec<String>) {
-        let mut besluiten: Vec<&Besluit> = self.eenheden.values().map(|b| &**b).collect();
-        besluiten.sort();
-        besluiten.dedup();
+    /// Every line of the stored form after the first, in order: `f(deel, key, line)` with deel
+    /// 0 for the besluit lines, 1 for the unit lines (key = the line's first field; every line
+    /// ends in a newline).
+    fn voor_regels(&self, f: &mut dyn FnMut(u8, &str, &str)) {
+        // Distinct besluiten (by value; many units share one Arc).
+        let mut per_arc: HashMap<*const Besluit, usize> = HashMap::new();
+        let mut uniek: Vec<&Besluit> = Vec::new();
+        let mut per_waarde: HashMap<&Besluit, usize> = HashMap::new();
+        for b in self.eenheden.values() {
+            per_arc.entry(Arc::as_ptr(b)).or_insert_with(|| {
+                *per_waarde.entry(&**b).or_insert_with(|| {
+                    uniek.push(&**b);
+                    uniek.len() - 1
+                })
+            });
+        }
         let sleutel = |b: &Besluit, len: usize| {
             let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
             let h = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!("{}\t{}\t{datum}", b.expressie, b.work)));
             h[..len].to_string()
         };
         // 64-bit keys; the whole SHA-256 in the (astronomically unlikely) case of a collision.
-        let mut sleutels: HashMap<&Besluit, String> = besluiten.iter().map(|b| (*b, sleutel(b, 16))).collect();
-        if sleutels.values().collect::<HashSet<_>>().len() < sleutels.len() {
-            sleutels = besluiten.iter().map(|b| (*b, sleutel(b, 64))).collect();
+        let mut sleutels: Vec<String> = uniek.iter().map(|b| sleutel(b, 16)).collect();
+        if sleutels.iter().collect::<HashSet<_>>().len() < sleutels.len() {
+            sleutels = uniek.iter().map(|b| sleutel(b, 64)).collect();
         }
-        let mut b_regels: Vec<String> = besluiten
-            .iter()
-            .map(|b| {
-                let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
-                format!("{}\t{}\t{}\t{datum}\n", sleutels[*b], b.expressie, b.work)
-            })
-            .collect();
-        b_regels.sort();
-        let e_regels = self.eenheden.iter().map(|(w, b)| format!("{w}\t{}\n", sleutels[&**b])).collect();
-        (b_regels, e_regels)
+        let mut volgorde: Vec<usize> = (0..uniek.len()).collect();
+        volgorde.sort_by(|&a, &b| sleutels[a].cmp(&sleutels[b]));
+        let mut regel = String::new();
+        for i in volgorde {
+            let b = uniek[i];
+            regel.clear();
+            let datum = b.datum_bekendmaking.as_deref().unwrap_or("");
+            let _ = writeln!(regel, "{}\t{}\t{}\t{datum}", sleutels[i], b.expressie, b.work);
+            f(0, &sleutels[i], &regel);
+        }
+        for (w, b) in &self.eenheden {
+            regel.clear();
+            regel.push_str(w);
+            regel.push('\t');
+            regel.push_str(&sleutels[per_arc[&Arc::as_ptr(b)]]);
+            regel.push('\n');
+            f(1, w, &regel);
+        }
     }
 
     /// The stored form (deterministic: equal provenance gives equal bytes):
@@ -189,13 +214,20 @@ impl Herkomst {
     /// A key is the first 16 hex digits of the SHA-256 of `expression TAB work TAB datum`, so a
     /// besluit's lines do not change when other besluiten come or go.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let (b, e) = self.regels();
-        let mut out = String::with_capacity(32 + b.iter().chain(&e).map(String::len).sum::<usize>());
+        let mut out = String::with_capacity(32 + self.eenheden.len() * 64);
         out.push_str(HERKOMST_KOP);
         out.push('\n');
-        b.iter().for_each(|r| out.push_str(r));
-        out.push('\n');
-        e.iter().for_each(|r| out.push_str(r));
+        let mut deel = 0;
+        self.voor_regels(&mut |d, _, regel| {
+            if d != deel {
+                out.push('\n');
+                deel = d;
+            }
+            out.push_str(regel);
+        });
+        if deel == 0 {
+            out.push('\n');
+        }
         out.into_bytes()
     }
 
@@ -205,12 +237,24 @@ impl Herkomst {
     /// writes one leaf and a few parts, not the whole list. `Store::read_tree` of the root gives
     /// [`Herkomst::to_bytes`].
     pub fn knopen(&self) -> Vec<StoreNode> {
-        let (b, e) = self.regels();
         let mut out = Vec::new();
         let mut kinderen = vec![Stuk::Bytes(format!("{HERKOMST_KOP}\n").into_bytes())];
-        stukken_van(&b, &mut out, &mut kinderen);
-        kinderen.push(Stuk::Bytes(b"\n".to_vec()));
-        stukken_van(&e, &mut out, &mut kinderen);
+        let mut deel = 0;
+        {
+            let mut bl = Bladeren { leaf: String::new(), out: &mut out, kinderen: &mut kinderen };
+            self.voor_regels(&mut |d, sleutel, regel| {
+                if d != deel {
+                    bl.sluit();
+                    bl.kinderen.push(Stuk::Bytes(b"\n".to_vec()));
+                    deel = d;
+                }
+                bl.regel(sleutel, regel);
+            });
+            bl.sluit();
+        }
+        if deel == 0 {
+            kinderen.push(Stuk::Bytes(b"\n".to_vec()));
+        }
         out.push(StoreNode::new(kinderen).normalized());
         out
     }
@@ -243,15 +287,19 @@ impl Herkomst {
                 return Err(fout(n, "repeated besluit key"));
             }
         }
-        let mut eenheden = BTreeMap::new();
+        let mut eenheden: Vec<(String, Arc<Besluit>)> = Vec::new();
+        let mut vorige = "";
         for (n, line) in lines {
             let Some((wid, sleutel)) = line.split_once('\t') else { return Err(fout(n, "a unit line is <wId> TAB <besluit key>")) };
             let b = besluiten.get(sleutel).ok_or_else(|| fout(n, "unknown besluit key"))?;
-            if wid.is_empty() || eenheden.insert(wid.to_string(), Arc::clone(b)).is_some() {
-                return Err(fout(n, "empty or repeated wId"));
+            if wid <= vorige {
+                return Err(fout(n, "empty, repeated or unsorted wId"));
             }
+            vorige = wid;
+            eenheden.push((wid.to_string(), Arc::clone(b)));
         }
-        Ok(Herkomst { eenheden })
+        // Sorted input: the map is built in bulk.
+        Ok(Herkomst { eenheden: eenheden.into_iter().collect() })
     }
 
     /// An initial version: every unit comes from `besluit`.
@@ -282,17 +330,22 @@ impl Herkomst {
                 eenheden_rond(wordt, w, false, &mut geraakt);
             }
         }
-        let mut h = Herkomst::default();
-        eenheden(wordt, &mut |w| {
-            let b = if geraakt.contains(w) {
-                besluit.cloned()
-            } else {
-                was_herkomst.and_then(|x| x.eenheden.get(w)).cloned()
-            };
-            if let Some(b) = b {
-                h.eenheden.insert(w.to_string(), b);
+        // The was-version's provenance without the units that are gone, with the touched ones
+        // from this besluit (unknown, and so absent, when the file names no besluit).
+        let mut h = was_herkomst.cloned().unwrap_or_default();
+        for w in &toepassing.verwijderd {
+            h.eenheden.remove(w);
+        }
+        for w in geraakt {
+            match besluit {
+                Some(b) if wordt.by_wid(&w).is_some() => {
+                    h.eenheden.insert(w, Arc::clone(b));
+                }
+                _ => {
+                    h.eenheden.remove(&w);
+                }
             }
-        });
+        }
         h
     }
 }
