@@ -717,6 +717,16 @@ fn tok_sleutels<'t>(t: &'t [Tok<'_>]) -> Vec<TokSleutel<'t>> {
         .collect()
 }
 
+/// A change of one inline element into one of the same kind: diffed inside that element.
+fn binnen_inline(ta: &[Tok<'_>], tb: &[Tok<'_>], seg: &(bool, Range<usize>, Range<usize>)) -> bool {
+    match (&ta[seg.1.clone()], &tb[seg.2.clone()]) {
+        ([Tok::El(x)], [Tok::El(y)]) => {
+            x.name() == y.name() && x.ns() == y.ns() && x.wid() == y.wid() && attrs_gelijk(x, y) && (gemengd(x) || gemengd(y))
+        }
+        _ => false,
+    }
+}
+
 /// Equal and changed segments of two token lists; white-space-only equal segments between two
 /// changes are folded into one change.
 fn segmenten(ta: &[Tok<'_>], tb: &[Tok<'_>]) -> Vec<(bool, Range<usize>, Range<usize>)> {
@@ -733,10 +743,38 @@ fn segmenten(ta: &[Tok<'_>], tb: &[Tok<'_>]) -> Vec<(bool, Range<usize>, Range<u
             _ => segs.push((gelijk, ra, rb)),
         }
     }
+    // Characters of the non-space tokens of a range of `tb` / `ta`.
+    let tekens = |ts: &[Tok<'_>]| -> (usize, usize) {
+        let mut n = (0, 0);
+        for t in ts {
+            match t {
+                Tok::Woord(s) => {
+                    n.0 += 1;
+                    n.1 += s.chars().count();
+                }
+                Tok::El(e) => {
+                    n.0 += 1;
+                    n.1 += e.text().chars().count();
+                }
+                Tok::Spatie(_) => {}
+            }
+        }
+        n
+    };
+    let omvang = |seg: &(bool, Range<usize>, Range<usize>)| tekens(&ta[seg.1.clone()]).1 + tekens(&tb[seg.2.clone()]).1;
     let mut i = 1;
     while i + 1 < segs.len() {
-        let spatie = segs[i].0 && tb[segs[i].2.clone()].iter().all(|t| matches!(t, Tok::Spatie(_)));
-        if spatie && !segs[i - 1].0 && !segs[i + 1].0 {
+        // Fold a small equal part between two changes into them (like diff-match-patch's semantic
+        // cleanup): "de <del>x</del><ins>y</ins> in <del>z</del>" reads worse than one change.
+        let (woorden, lengte) = tekens(&tb[segs[i].2.clone()]);
+        let klein = segs[i].0
+            && !segs[i - 1].0
+            && !segs[i + 1].0
+            && !binnen_inline(ta, tb, &segs[i - 1])
+            && !binnen_inline(ta, tb, &segs[i + 1])
+            && woorden <= 2
+            && lengte <= omvang(&segs[i - 1]).min(omvang(&segs[i + 1]));
+        if klein {
             let (_, ra, rb) = segs.remove(i + 1);
             segs.remove(i);
             let p = &mut segs[i - 1];
@@ -992,13 +1030,10 @@ impl<'p, 'a> Render<'p, 'a> {
                 }
                 continue;
             }
+            let inline_paar = binnen_inline(&ta, &tb, &(false, ra.clone(), rb.clone()));
             let (da, db) = (&ta[ra], &tb[rb]);
             if let ([Tok::El(x)], [Tok::El(y)]) = (da, db)
-                && x.name() == y.name()
-                && x.ns() == y.ns()
-                && x.wid() == y.wid()
-                && attrs_gelijk(x, y)
-                && (gemengd(x) || gemengd(y))
+                && inline_paar
             {
                 flush(&mut tekst, &mut out);
                 let k = self.inline(x, y);
@@ -1846,7 +1881,6 @@ impl Verschil {
                         (BlokSoort::Verwijderd, _) | (_, DeelSoort::Verwijderd) => write!(h, "<del>{t}</del>"),
                         _ => write!(h, "{t}"),
                     };
-                    h.push(' ');
                 }
                 h.push_str("</p>\n");
             }
