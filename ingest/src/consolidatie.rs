@@ -119,7 +119,7 @@ struct Bladeren<'a> {
 impl Bladeren<'_> {
     fn regel(&mut self, sleutel: &str, regel: &str) {
         self.leaf.push_str(regel);
-        if fnv(sleutel) % HERKOMST_STUK == 0 {
+        if fnv(sleutel).is_multiple_of(HERKOMST_STUK) {
             self.sluit();
         }
     }
