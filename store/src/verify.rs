@@ -111,11 +111,11 @@ impl Store {
         let expected = MemIndex::default();
         let mut n_ok = 0u64;
         let mut derived: Vec<(u64, Vec<Hash>)> = Vec::new();
-        // Text roots (ExpressionEntry.tekst): each must be a node some pack holds.
+        // Tree roots (ExpressionEntry.tekst and .herkomst): each must be a node some pack holds.
         let mut roots: Vec<(u64, Hash)> = Vec::new();
         let scan = ledger::scan(&ledger_path, None, &mut |r, h| {
             n_ok += 1;
-            roots.extend(r.rec.effects.expressions.iter().filter_map(|e| e.tekst).map(|h| (r.seq, h)));
+            roots.extend(r.rec.effects.expressions.iter().flat_map(|e| e.tekst.into_iter().chain(e.herkomst)).map(|h| (r.seq, h)));
             if !r.rec.derived.is_empty() {
                 derived.push((r.seq, r.rec.derived.clone()));
             }

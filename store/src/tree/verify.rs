@@ -88,10 +88,10 @@ pub(crate) fn verify_trees(
     let mut reported = HashSet::new();
     for &(seq, root) in roots {
         let problem = match seen.get(&root) {
-            None => Some(format!("the text root {root} of record {seq} is in no pack")),
-            Some(s) if s.seq > seq => Some(format!("the text root {root} of record {seq} is only in a pack of seq {}", s.seq)),
+            None => Some(format!("the tree root {root} of record {seq} is in no pack")),
+            Some(s) if s.seq > seq => Some(format!("the tree root {root} of record {seq} is only in a pack of seq {}", s.seq)),
             Some(s) if !matches!(s.shape, Shape::Node | Shape::Chunked { .. }) => {
-                Some(format!("the text root {root} of record {seq} is a {:?}, not a node", s.shape))
+                Some(format!("the tree root {root} of record {seq} is a {:?}, not a node", s.shape))
             }
             Some(_) => None,
         };
