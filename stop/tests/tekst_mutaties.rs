@@ -634,3 +634,52 @@ fn a_long_chain_of_versions_keeps_a_correct_index() {
     assert_eq!(&lagen[..3], [1, 2, 3]);
     assert_eq!(lagen[63..66], [64, 0, 1], "{lagen:?}");
 }
+
+#[test]
+fn swapping_eids_of_two_hoofdstukken_is_not_a_duplicate() {
+    // Hoofdstuk 1 becomes 2 and 2 becomes 1 in one mutation: for a moment both carry chp_2,
+    // but the result has unique eIds (no STOP0027).
+    let kop = |van: &str, naar: &str, opschrift: &str| {
+        format!(
+            r#"<Kop><Label>Hoofdstuk</Label><Nummer><VerwijderdeTekst>{van}</VerwijderdeTekst><NieuweTekst>{naar}</NieuweTekst></Nummer><Opschrift>{opschrift}</Opschrift></Kop>"#
+        )
+    };
+    let t = ok(&format!(
+        r#"<VervangKop wat="gm9999_1__chp_1" eId-wordt="chp_2">{}</VervangKop><VervangKop wat="gm9999_1__chp_2" eId-wordt="chp_1">{}</VervangKop>"#,
+        kop("1", "2", "Algemeen"),
+        kop("2", "1", "Slot")
+    ));
+    assert_eq!(t.tekst.by_wid("gm9999_1__chp_1").unwrap().eid(), Some("chp_2"));
+    assert_eq!(t.tekst.by_wid("gm9999_1__chp_2").unwrap().eid(), Some("chp_1"));
+    assert_eq!(t.tekst.by_wid("gm9999_1__chp_2__art_3").unwrap().eid(), Some("chp_1__art_3"));
+}
+
+#[test]
+fn vervang_inside_a_renumbered_hoofdstuk_is_not_a_duplicate() {
+    let kop = r#"<Kop><Label>Hoofdstuk</Label><Nummer><VerwijderdeTekst>1</VerwijderdeTekst><NieuweTekst>A</NieuweTekst></Nummer><Opschrift>Algemeen</Opschrift></Kop>"#;
+    let art = r#"<Artikel eId="chp_A__art_1" wId="gm9999_1__chp_1__art_1">
+            <Kop><Label>Artikel</Label><Nummer>1</Nummer></Kop>
+            <Lid eId="chp_A__art_1__para_1" wId="gm9999_1__chp_1__art_1__para_1">
+               <LidNummer>1.</LidNummer>
+               <Inhoud><Al>De <VerwijderdeTekst>raad</VerwijderdeTekst><NieuweTekst>gemeenteraad</NieuweTekst> stelt regels.</Al></Inhoud>
+            </Lid>
+            <Lid eId="chp_A__art_1__para_2" wId="gm9999_1__chp_1__art_1__para_2">
+               <LidNummer>2.</LidNummer>
+               <Inhoud><Al>Het college voert uit.</Al></Inhoud>
+            </Lid>
+         </Artikel>"#;
+    for volgorde in [0, 1] {
+        let vk = format!(r#"<VervangKop wat="gm9999_1__chp_1" eId-wordt="chp_A">{kop}</VervangKop>"#);
+        let vv = format!(r#"<Vervang wat="gm9999_1__chp_1__art_1">{art}</Vervang>"#);
+        let acties = if volgorde == 0 { format!("{vk}{vv}") } else { format!("{vv}{vk}") };
+        match toepassen(&acties) {
+            Ok(t) => {
+                assert_eq!(t.tekst.by_wid("gm9999_1__chp_1__art_1__para_1").unwrap().eid(), Some("chp_A__art_1__para_1"));
+                assert!(t.tekst.to_xml().contains("De gemeenteraad stelt regels."));
+            }
+            Err(ms) => {
+                assert!(!codes(&ms).contains(&"STOP0027"), "order {volgorde}: {ms:#?}");
+            }
+        }
+    }
+}

@@ -1166,6 +1166,16 @@ impl<'a> Werk<'a> {
             }
         }
         dubbel_e.sort();
+        // The counters above are incremental and can over-count an eId whose element was
+        // renamed again or replaced later in the same mutation: confirm candidates on the
+        // resulting tree (a full index only in this rare case, so the common path stays cheap).
+        if !dubbel_e.is_empty() {
+            let ix = Index::build(&self.nodes);
+            dubbel_e = dubbel_e
+                .into_iter()
+                .filter_map(|(e, _, ai)| ix.dup_eid.iter().find(|(d, _)| *d == e).map(|(_, n)| (e, *n as u32, ai)))
+                .collect();
+        }
         for (e, n, ai) in dubbel_e {
             let loc = self.acties[ai].locatie.clone();
             self.fout("STOP0027", Soort::Inhoudelijk, format!("De eId '{e}' komt {n} keer voor{binnen}. Elke eId moet uniek zijn."), &loc);
