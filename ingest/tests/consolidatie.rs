@@ -293,3 +293,33 @@ fn havenkwartier_versions_render_as_html_and_json_with_provenance() {
     assert!(matches!(weergave::lees(&store, "/akn/nl/act/gm9901/2027/Bestaat/nld@1"), Err(weergave::WeergaveFout::Onbekend(_))));
     assert!(matches!(weergave::lees(&store, &ids[1].0), Err(weergave::WeergaveFout::GeenTekst(_))), "a besluit has no text");
 }
+
+#[test]
+fn besluit_klassiek_creates_its_regeling_klassiek() {
+    // A BesluitKlassiek: the RegelingKlassiek with @wordt is the new regeling version.
+    let besluit = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AanleveringBesluit xmlns="https://standaarden.overheid.nl/lvbb/stop/aanlevering/" schemaversie="1.4.1">
+   <BesluitVersie>
+      <ExpressionIdentificatie xmlns="https://standaarden.overheid.nl/stop/imop/data/">
+         <FRBRWork>/akn/nl/bill/mnre1034/2027/Klassiek1</FRBRWork>
+         <FRBRExpression>/akn/nl/bill/mnre1034/2027/Klassiek1/nld@2027-02-01;1</FRBRExpression>
+         <soortWork>/join/id/stop/work_003</soortWork>
+      </ExpressionIdentificatie>
+      <BesluitKlassiek xmlns="https://standaarden.overheid.nl/stop/imop/tekst/">
+         <RegelingKlassiek componentnaam="hoofd" wordt="/akn/nl/act/mnre1034/2027/Klassiek1/nld@2027-02-01;1">
+            <RegelingOpschrift eId="longTitle" wId="longTitle"><Al>Regeling klassiek</Al></RegelingOpschrift>
+            <Lichaam eId="body" wId="body">
+               <Artikel eId="art_1" wId="mnre1034_1__art_1"><Kop><Label>Artikel</Label><Nummer>1</Nummer></Kop><Inhoud><Al>Eerste regel.</Al></Inhoud></Artikel>
+            </Lichaam>
+         </RegelingKlassiek>
+      </BesluitKlassiek>
+   </BesluitVersie>
+</AanleveringBesluit>"#;
+    let (b, _) = stop::module::parse_bestand("besluit.xml", besluit.as_bytes().to_vec()).unwrap();
+    let t = ingest::consolidatie::teksten(&b, Some("2027-02-03"));
+    assert_eq!(t.initieel.len(), 1);
+    let (wordt, tekst) = &t.initieel[0];
+    assert_eq!(wordt, "/akn/nl/act/mnre1034/2027/Klassiek1/nld@2027-02-01;1");
+    let xml = tekst.to_xml();
+    assert!(xml.starts_with("<RegelingKlassiek") && xml.contains("Eerste regel.") && !xml.contains("componentnaam"), "{xml}");
+}
