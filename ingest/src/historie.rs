@@ -118,7 +118,19 @@ impl Historie for StoreHistorie<'_> {
         {
             return self.read_wids(h);
         }
-        Ok(self.pending_wids.get(expression).cloned())
+        if let Some(w) = self.pending_wids.get(expression) {
+            return Ok(Some(w.clone()));
+        }
+        // Versions with a stored text: the wIds of that text.
+        if let Some(s) = self.store
+            && let Some(e) = s.index().expression(expression)?
+            && let Some(root) = e.entry.tekst
+        {
+            let xml = String::from_utf8(s.read_tree(&root)?)?;
+            let t = stop::tekst::Tekst::parse(&xml).map_err(|e| format!("stored text of {expression}: {e}"))?;
+            return Ok(Some(t.wids().map(str::to_string).collect()));
+        }
+        Ok(None)
     }
 
     fn beschikbaar(&self) -> bool {

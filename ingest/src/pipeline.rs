@@ -686,7 +686,10 @@ fn prepare(
         }
     }
     for (expr, set) in &wids {
-        if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr) {
+        // A version with a stored text needs no separate wId list (the text has them, shared
+        // with earlier versions); a full list per version would grow the store by the size of
+        // the regeling's wIds on every amendment.
+        if let Some(e) = effects.expressions.iter_mut().find(|e| &e.expression == expr && e.tekst.is_none()) {
             let mut text = String::new();
             for w in set {
                 text.push_str(w);
