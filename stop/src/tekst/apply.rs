@@ -375,6 +375,38 @@ impl<'a> Werk<'a> {
         None
     }
 
+    /// The target of an action by its wId `wat`: its path in the working tree and in the
+    /// was-version, or `None` after reporting why it cannot be changed — unknown (`onbekend`
+    /// gives code and message, from `wat` and the was-version's id), already changed by an
+    /// earlier action, or overlapping one (`kop`: a VervangKop, which may share its element
+    /// with actions inside it).
+    fn doel_van(
+        &mut self,
+        a: &Actie<'_>,
+        wat: &str,
+        kop: bool,
+        onbekend: impl FnOnce(&str, &str) -> (&'static str, String),
+    ) -> Option<(Vec<u32>, Vec<Step>)> {
+        let (pad, was_steps) = match self.vind(wat) {
+            Gevonden::Onbekend => {
+                let was = self.was_id.clone();
+                let (code, tekst) = onbekend(wat, &was);
+                self.fout(code, Soort::Inhoudelijk, tekst, &a.locatie);
+                return None;
+            }
+            Gevonden::Weg { door } | Gevonden::Hier { door: Some(door), .. } => {
+                self.meld_overlap(a, door, wat, "het element");
+                return None;
+            }
+            Gevonden::Hier { pad, was, .. } => (pad, was.unwrap_or_default()),
+        };
+        if let Some((door, relatie)) = self.overlapt(&was_steps, kop) {
+            self.meld_overlap(a, door, wat, relatie);
+            return None;
+        }
+        Some((pad, was_steps))
+    }
+
     fn meld_overlap(&mut self, a: &Actie<'_>, door: usize, wat: &str, relatie: &str) {
         let eerder = &self.acties[door];
         let zonder_context = |s: ActieSoort, c: &Option<String>| s == ActieSoort::Vervang && c.is_none();
@@ -860,26 +892,11 @@ impl<'a> Werk<'a> {
             );
         }
         self.renvooi_checks(a, p);
-        let (pad, was_steps) = match self.vind(&wat) {
-            Gevonden::Onbekend => {
-                let was = self.was_id.clone();
-                return self.fout(
-                    "LVBB5003",
-                    Soort::Inhoudelijk,
-                    format!(
-                        "Vervang wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Gebruik de wId die het te vervangen element in '{was}' heeft."
-                    ),
-                    &a.locatie,
-                );
-            }
-            Gevonden::Weg { door } | Gevonden::Hier { door: Some(door), .. } => {
-                return self.meld_overlap(a, door, &wat, "het element");
-            }
-            Gevonden::Hier { pad, was, .. } => (pad, was.unwrap_or_default()),
+        let Some((pad, was_steps)) =
+            self.doel_van(a, &wat, false, |wat, was| ("LVBB5003", format!("Vervang wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Gebruik de wId die het te vervangen element in '{was}' heeft.")))
+        else {
+            return;
         };
-        if let Some((door, relatie)) = self.overlapt(&was_steps, false) {
-            return self.meld_overlap(a, door, &wat, relatie);
-        }
         let was: &'a Tekst = self.was;
         let Some(was_el) = resolve(&was.nodes, &was_steps).and_then(|idx| element_at(&was.nodes, &idx)) else { return };
         if id_ok {
@@ -946,26 +963,11 @@ impl<'a> Werk<'a> {
             return self.payload_aantal(a, "precies één element (het te verwijderen element)");
         };
         let id_ok = self.stop0077(a, p, &wat);
-        let (pad, was_steps) = match self.vind(&wat) {
-            Gevonden::Onbekend => {
-                let was = self.was_id.clone();
-                return self.fout(
-                    "LVBB5024",
-                    Soort::Inhoudelijk,
-                    format!(
-                        "Verwijder wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Alleen een bestaand element kan verwijderd worden; gebruik de wId die het element in '{was}' heeft."
-                    ),
-                    &a.locatie,
-                );
-            }
-            Gevonden::Weg { door } | Gevonden::Hier { door: Some(door), .. } => {
-                return self.meld_overlap(a, door, &wat, "het element");
-            }
-            Gevonden::Hier { pad, was, .. } => (pad, was.unwrap_or_default()),
+        let Some((pad, was_steps)) =
+            self.doel_van(a, &wat, false, |wat, was| ("LVBB5024", format!("Verwijder wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Alleen een bestaand element kan verwijderd worden; gebruik de wId die het element in '{was}' heeft.")))
+        else {
+            return;
         };
-        if let Some((door, relatie)) = self.overlapt(&was_steps, false) {
-            return self.meld_overlap(a, door, &wat, relatie);
-        }
         let was: &'a Tekst = self.was;
         let Some(was_el) = resolve(&was.nodes, &was_steps).and_then(|idx| element_at(&was.nodes, &idx)) else { return };
         if id_ok {
@@ -997,26 +999,11 @@ impl<'a> Werk<'a> {
             );
         }
         self.renvooi_checks(a, kop);
-        let (pad, was_steps) = match self.vind(&wat) {
-            Gevonden::Onbekend => {
-                let was = self.was_id.clone();
-                return self.fout(
-                    "LVBB5003",
-                    Soort::Inhoudelijk,
-                    format!(
-                        "VervangKop wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Gebruik de wId die het te vervangen element in '{was}' heeft."
-                    ),
-                    &a.locatie,
-                );
-            }
-            Gevonden::Weg { door } | Gevonden::Hier { door: Some(door), .. } => {
-                return self.meld_overlap(a, door, &wat, "het element");
-            }
-            Gevonden::Hier { pad, was, .. } => (pad, was.unwrap_or_default()),
+        let Some((pad, was_steps)) =
+            self.doel_van(a, &wat, true, |wat, was| ("LVBB5003", format!("VervangKop wat=\"{wat}\": de wId {wat} komt niet voor in regelingversie '{was}'. Gebruik de wId die het te vervangen element in '{was}' heeft.")))
+        else {
+            return;
         };
-        if let Some((door, relatie)) = self.overlapt(&was_steps, true) {
-            return self.meld_overlap(a, door, &wat, relatie);
-        }
         let Some(doel) = element_at(&self.nodes, &pad) else { return };
         let Some(k) = doel.children.iter().position(|n| n.as_element().is_some_and(|e| e.name() == "Kop")) else {
             let was = self.was_id.clone();
