@@ -2,7 +2,9 @@
 //! deliveries in the store plus the deliveries accepted earlier in the same group commit, which
 //! later packages of the same run must see as if they were committed.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use stop::tekst::Tekst;
 use store::{Hash, NewRecord, Store};
 use validator::{EerdereLevering, ExpressieFeit, Historie, HistorieFout, WorkFeit};
 
@@ -12,13 +14,39 @@ pub struct StoreHistorie<'a> {
     pub pending: &'a [NewRecord],
     /// The wIds of regeling expressions staged earlier in this group.
     pub pending_wids: &'a std::collections::HashMap<String, BTreeSet<String>>,
+    /// Stored texts read during this package (a was-version is read and parsed once, for the
+    /// wId rules and for applying the mutation).
+    pub teksten: RefCell<HashMap<String, Tekst>>,
 }
 
 fn accepted(r: &NewRecord) -> bool {
     r.outcome != "niet-valide" && r.outcome != "valide"
 }
 
-impl StoreHistorie<'_> {
+impl<'a> StoreHistorie<'a> {
+    pub fn new(
+        store: Option<&'a Store>,
+        pending: &'a [NewRecord],
+        pending_wids: &'a HashMap<String, BTreeSet<String>>,
+    ) -> StoreHistorie<'a> {
+        StoreHistorie { store, pending, pending_wids, teksten: RefCell::default() }
+    }
+
+    /// The stored text of a regeling version (read from its tree once per package), or `None`
+    /// when the store has no text for it.
+    pub fn opgeslagen_tekst(&self, expressie: &str) -> Result<Option<Tekst>, crate::IngestError> {
+        if let Some(t) = self.teksten.borrow().get(expressie) {
+            return Ok(Some(t.clone()));
+        }
+        let Some(s) = self.store else { return Ok(None) };
+        let Some(root) = s.index().expression(expressie)?.and_then(|e| e.entry.tekst) else { return Ok(None) };
+        let invalid = |m: String| crate::IngestError::Store(store::StoreError::InvalidTree(m));
+        let xml = String::from_utf8(s.read_tree(&root)?).map_err(|e| invalid(format!("text of {expressie} is not UTF-8: {e}")))?;
+        let t = Tekst::parse(&xml).map_err(|e| invalid(format!("stored text of {expressie} does not parse: {e}")))?;
+        self.teksten.borrow_mut().insert(expressie.to_string(), t.clone());
+        Ok(Some(t))
+    }
+
     fn read_wids(&self, h: Hash) -> Result<Option<BTreeSet<String>>, HistorieFout> {
         let Some(s) = self.store else { return Ok(None) };
         let bytes = s.get_blob(&h)?;
@@ -122,15 +150,8 @@ impl Historie for StoreHistorie<'_> {
             return Ok(Some(w.clone()));
         }
         // Versions with a stored text: the wIds of that text.
-        if let Some(s) = self.store
-            && let Some(e) = s.index().expression(expression)?
-            && let Some(root) = e.entry.tekst
-        {
-            let xml = String::from_utf8(s.read_tree(&root)?)?;
-            let t = stop::tekst::Tekst::parse(&xml).map_err(|e| format!("stored text of {expression}: {e}"))?;
-            return Ok(Some(t.wids().map(str::to_string).collect()));
-        }
-        Ok(None)
+        let t = self.opgeslagen_tekst(expression).map_err(|e| Box::new(e) as HistorieFout)?;
+        Ok(t.map(|t| t.wids().map(str::to_string).collect()))
     }
 
     fn beschikbaar(&self) -> bool {

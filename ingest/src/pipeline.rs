@@ -353,6 +353,7 @@ struct Pending<'a> {
 /// Was-version texts and their provenance: staged earlier in this group, else from the store.
 struct PipelineBron<'a> {
     store: Option<&'a Store>,
+    historie: &'a StoreHistorie<'a>,
     pending: Option<&'a HashMap<String, consolidatie::Versie>>,
 }
 
@@ -361,13 +362,7 @@ impl consolidatie::Bron for PipelineBron<'_> {
         if let Some(v) = self.pending.and_then(|p| p.get(expressie)) {
             return Ok(Some(v.tekst.clone()));
         }
-        let Some(s) = self.store else { return Ok(None) };
-        let Some(root) = s.index().expression(expressie)?.and_then(|e| e.entry.tekst) else { return Ok(None) };
-        let bytes = s.read_tree(&root)?;
-        let xml = String::from_utf8(bytes).map_err(|e| StoreError::InvalidTree(format!("text of {expressie} is not UTF-8: {e}")))?;
-        Tekst::parse(&xml)
-            .map(Some)
-            .map_err(|e| IngestError::Store(StoreError::InvalidTree(format!("stored text of {expressie} does not parse: {e}"))))
+        self.historie.opgeslagen_tekst(expressie)
     }
 
     fn herkomst(&self, expressie: &str) -> Result<Option<consolidatie::Herkomst>, IngestError> {
@@ -550,11 +545,7 @@ fn prepare(
     }
 
     let empty = HashMap::new();
-    let historie = StoreHistorie {
-        store,
-        pending: pending.records,
-        pending_wids: pending.wids.unwrap_or(&empty),
-    };
+    let historie = StoreHistorie::new(store, pending.records, pending.wids.unwrap_or(&empty));
     let verwerkt: Vec<Verwerkt<'_>> =
         modules.iter().zip(&module_hashes).map(|(module, &hash)| Verwerkt { module, hash }).collect();
     let levering = Levering {
@@ -576,7 +567,7 @@ fn prepare(
     // rejects the besluit (its meldingen join the report).
     let mut nieuwe_versies: Vec<consolidatie::Versie> = Vec::new();
     if cfg.regels && !teksten.is_empty() {
-        let bron = PipelineBron { store, pending: pending.versies };
+        let bron = PipelineBron { store, historie: &historie, pending: pending.versies };
         let mut extra = Vec::new();
         nieuwe_versies = consolidatie::versies(&teksten, &bron, &mut extra)?;
         consolidatie::voeg_toe_zonder_dubbele(&mut meldingen, extra);
