@@ -121,6 +121,10 @@ pub struct BeoogdInstrument {
     pub bekend_op: Option<String>,
     pub doelen: Vec<String>,
     pub instrument_versie: String,
+    /// STOP 1.3: `instrument` instead of `instrumentVersie` for an explicitly unknown version
+    /// (the work id); `instrument_versie` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
     pub eid: Option<String>,
     /// STOP 1.4: `gerelateerdeVersies/Vervlechting/instrumentVersie`.
     pub vervlechtingen: Vec<String>,
@@ -383,6 +387,34 @@ pub fn schemaversie_ondersteund(s: &str) -> bool {
 
 /// Parse one XML file of a delivery. `Err` when it is not readable XML; otherwise the typed
 /// content plus meldingen (unknown elements, unsupported schemaversie, missing parts).
+/// Parse a bare `ConsolidatieInformatie` module (root element in the STOP data namespace), as
+/// the conformance scenarios exchange it. Any `schemaversie` is accepted (the scenarios carry a
+/// placeholder). Missing required parts are meldingen; a file that is not well-formed XML or has
+/// another root is an error.
+pub fn parse_consolidatie_informatie(
+    bestand: &str,
+    bytes: Vec<u8>,
+) -> Result<(ConsolidatieInformatie, Vec<Melding>), Vec<Melding>> {
+    let doc = Document::parse(bytes).map_err(|e| vec![xml_error_melding("RB", bestand, &e)])?;
+    let root = doc.root().expect("parsed document has a root");
+    if doc.ns(root) != ns::DATA || doc.name(root) != "ConsolidatieInformatie" {
+        return Err(vec![
+            Melding::fout_technisch(
+                "RB2002",
+                format!(
+                    "{bestand}: verwacht ConsolidatieInformatie in {}, gevonden '{}'. Lever een ConsolidatieInformatie-module aan.",
+                    ns::DATA,
+                    doc.name(root)
+                ),
+            )
+            .at(locatie(&doc, bestand, root)),
+        ]);
+    }
+    let mut cx = Cx { doc: &doc, bestand, meldingen: Vec::new() };
+    let ci = cx.consolidatie(root);
+    Ok((ci, cx.meldingen))
+}
+
 pub fn parse_bestand(bestand: &str, bytes: Vec<u8>) -> Result<(StopBestand, Vec<Melding>), Vec<Melding>> {
     let doc = Document::parse(bytes).map_err(|e| vec![xml_error_melding("RB", bestand, &e)])?;
     let root = doc.root().expect("parsed document has a root");
@@ -606,7 +638,8 @@ impl Cx<'_> {
 
     fn beoogd(&mut self, n: NodeId) -> BeoogdInstrument {
         let instrument_versie = self.text_of_child(n, ns::DATA, "instrumentVersie");
-        if instrument_versie.is_none() {
+        let instrument = self.text_of_child(n, ns::DATA, "instrument");
+        if instrument_versie.is_none() && instrument.is_none() {
             self.missing(n, "instrumentVersie");
         }
         let vervlechtingen = self
@@ -630,6 +663,7 @@ impl Cx<'_> {
             bekend_op: self.text_of_child(n, ns::DATA, "bekendOp"),
             doelen: self.texts(n, ns::DATA, "doelen", "doel"),
             instrument_versie: instrument_versie.unwrap_or_default(),
+            instrument,
             eid: self.text_of_child(n, ns::DATA, "eId"),
             vervlechtingen,
             basisversies: self.basisversies(n),
@@ -652,99 +686,101 @@ impl Cx<'_> {
         };
         let mut v13 = out.gemaakt_op.is_some();
         let mut v14 = out.creeert_samenloop;
-        if let Some(bg) = doc.child(ci, ns::DATA, "BeoogdeRegelgeving") {
-            for b in doc.elements(bg).collect::<Vec<_>>() {
-                let name = doc.name(b);
-                if name != "BeoogdeRegeling" && name != "BeoogdInformatieobject" {
-                    continue;
+        // Elements are read wherever they are in the module (as the reference implementation
+        // does); the XSD layer reports misplaced ones. Nested references (Basisversie, ...)
+        // are read by their owners.
+        let elementen: Vec<NodeId> =
+            doc.descendants(ci).filter(|&n| n != ci && doc.is_element(n) && doc.ns(n) == ns::DATA).collect();
+        for &b in &elementen {
+            match doc.name(b) {
+                name @ ("BeoogdeRegeling" | "BeoogdInformatieobject") => {
+                    let item = self.beoogd(b);
+                    v13 |= !item.basisversies.is_empty();
+                    v14 |= !item.vervlechtingen.is_empty();
+                    if name == "BeoogdeRegeling" {
+                        out.beoogde_regelingen.push(item);
+                    } else {
+                        out.beoogde_informatieobjecten.push(item);
+                    }
                 }
-                let item = self.beoogd(b);
-                v13 |= !item.basisversies.is_empty();
-                v14 |= !item.vervlechtingen.is_empty();
-                if name == "BeoogdeRegeling" {
-                    out.beoogde_regelingen.push(item);
-                } else {
-                    out.beoogde_informatieobjecten.push(item);
+                "Intrekking" => {
+                    let i = b;
+                    let instrument = self.text_of_child(i, ns::DATA, "instrument");
+                    if instrument.is_none() {
+                        self.missing(i, "instrument");
+                    }
+                    // STOP 1.4 has `doelen/doel`, STOP 1.3 a single `doel`.
+                    let mut doelen = self.texts(i, ns::DATA, "doelen", "doel");
+                    if let Some(d) = self.text_of_child(i, ns::DATA, "doel") {
+                        doelen.push(d);
+                    }
+                    let item = Intrekking {
+                        bekend_op: self.text_of_child(i, ns::DATA, "bekendOp"),
+                        doelen,
+                        instrument: instrument.unwrap_or_default(),
+                        eid: self.text_of_child(i, ns::DATA, "eId"),
+                        basisversies: self.basisversies(i),
+                        regel: self.regel(i),
+                    };
+                    v13 |= !item.basisversies.is_empty();
+                    out.intrekkingen.push(item);
                 }
-            }
-        }
-        if let Some(ints) = doc.child(ci, ns::DATA, "Intrekkingen") {
-            for i in doc.elements(ints).filter(|&i| doc.is(i, ns::DATA, "Intrekking")).collect::<Vec<_>>() {
-                let instrument = self.text_of_child(i, ns::DATA, "instrument");
-                if instrument.is_none() {
-                    self.missing(i, "instrument");
-                }
-                let item = Intrekking {
-                    bekend_op: self.text_of_child(i, ns::DATA, "bekendOp"),
-                    doelen: self.texts(i, ns::DATA, "doelen", "doel"),
-                    instrument: instrument.unwrap_or_default(),
-                    eid: self.text_of_child(i, ns::DATA, "eId"),
-                    basisversies: self.basisversies(i),
-                    regel: self.regel(i),
-                };
-                v13 |= !item.basisversies.is_empty();
-                out.intrekkingen.push(item);
-            }
-        }
-        if let Some(ts) = doc.child(ci, ns::DATA, "Tijdstempels") {
-            for t in doc.elements(ts).collect::<Vec<_>>() {
-                match doc.name(t) {
-                    "Tijdstempel" => {
-                        let doel = self.text_of_child(t, ns::DATA, "doel");
-                        let soort = self.text_of_child(t, ns::DATA, "soortTijdstempel");
-                        let datum = self.text_of_child(t, ns::DATA, "datum");
-                        for (v, n) in [(&doel, "doel"), (&soort, "soortTijdstempel"), (&datum, "datum")] {
-                            if v.is_none() {
-                                self.missing(t, n);
-                            }
+                "Tijdstempel" => {
+                    let t = b;
+                    let doel = self.text_of_child(t, ns::DATA, "doel");
+                    let soort = self.text_of_child(t, ns::DATA, "soortTijdstempel");
+                    let datum = self.text_of_child(t, ns::DATA, "datum");
+                    for (v, n) in [(&doel, "doel"), (&soort, "soortTijdstempel"), (&datum, "datum")] {
+                        if v.is_none() {
+                            self.missing(t, n);
                         }
-                        out.tijdstempels.push(Tijdstempel {
-                            bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
-                            doel: doel.unwrap_or_default(),
-                            soort: soort.unwrap_or_default(),
-                            datum: datum.unwrap_or_default(),
-                            eid: self.text_of_child(t, ns::DATA, "eId"),
-                            regel: self.regel(t),
-                        });
                     }
-                    "MaterieelUitgewerkt" => {
-                        v14 = true;
-                        out.materieel_uitgewerkt.push(MaterieelUitgewerkt {
-                            bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
-                            instrument: self.text_of_child(t, ns::DATA, "instrument").unwrap_or_default(),
-                            datum: self.text_of_child(t, ns::DATA, "datum"),
-                            regel: self.regel(t),
-                        });
+                    out.tijdstempels.push(Tijdstempel {
+                        bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
+                        doel: doel.unwrap_or_default(),
+                        soort: soort.unwrap_or_default(),
+                        datum: datum.unwrap_or_default(),
+                        eid: self.text_of_child(t, ns::DATA, "eId"),
+                        regel: self.regel(t),
+                    });
+                }
+                "MaterieelUitgewerkt" => {
+                    let t = b;
+                    v14 = true;
+                    out.materieel_uitgewerkt.push(MaterieelUitgewerkt {
+                        bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
+                        instrument: self.text_of_child(t, ns::DATA, "instrument").unwrap_or_default(),
+                        datum: self.text_of_child(t, ns::DATA, "datum"),
+                        regel: self.regel(t),
+                    });
+                }
+                soort if soort.starts_with("Terugtrekking") && soort != "Terugtrekkingen" => {
+                    let t = b;
+                    let soort = soort.to_string();
+                    match soort.as_str() {
+                        "TerugtrekkingRegeling" | "TerugtrekkingInformatieobject" => v13 = true,
+                        "TerugtrekkingMaterieelUitgewerkt" => v14 = true,
+                        _ => {}
                     }
-                    _ => {}
+                    let mut doelen = self.texts(t, ns::DATA, "doelen", "doel");
+                    if let Some(d) = self.text_of_child(t, ns::DATA, "doel") {
+                        doelen.push(d);
+                    }
+                    let item = Terugtrekking {
+                        soort,
+                        bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
+                        doelen,
+                        instrument: self.text_of_child(t, ns::DATA, "instrument"),
+                        instrument_versie: self.text_of_child(t, ns::DATA, "instrumentVersie"),
+                        soort_tijdstempel: self.text_of_child(t, ns::DATA, "soortTijdstempel"),
+                        eid: self.text_of_child(t, ns::DATA, "eId"),
+                        basisversies: self.basisversies(t),
+                        regel: self.regel(t),
+                    };
+                    v13 |= !item.basisversies.is_empty();
+                    out.terugtrekkingen.push(item);
                 }
-            }
-        }
-        if let Some(tt) = doc.child(ci, ns::DATA, "Terugtrekkingen") {
-            for t in doc.elements(tt).collect::<Vec<_>>() {
-                let soort = doc.name(t).to_string();
-                match soort.as_str() {
-                    "TerugtrekkingRegeling" | "TerugtrekkingInformatieobject" => v13 = true,
-                    "TerugtrekkingMaterieelUitgewerkt" => v14 = true,
-                    _ => {}
-                }
-                let mut doelen = self.texts(t, ns::DATA, "doelen", "doel");
-                if let Some(d) = self.text_of_child(t, ns::DATA, "doel") {
-                    doelen.push(d);
-                }
-                let item = Terugtrekking {
-                    soort,
-                    bekend_op: self.text_of_child(t, ns::DATA, "bekendOp"),
-                    doelen,
-                    instrument: self.text_of_child(t, ns::DATA, "instrument"),
-                    instrument_versie: self.text_of_child(t, ns::DATA, "instrumentVersie"),
-                    soort_tijdstempel: self.text_of_child(t, ns::DATA, "soortTijdstempel"),
-                    eid: self.text_of_child(t, ns::DATA, "eId"),
-                    basisversies: self.basisversies(t),
-                    regel: self.regel(t),
-                };
-                v13 |= !item.basisversies.is_empty();
-                out.terugtrekkingen.push(item);
+                _ => {}
             }
         }
         out.vorm = match (v13, v14) {

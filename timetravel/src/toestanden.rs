@@ -1,0 +1,598 @@
+//! Toestanden: which consolidated version of an instrument applies from which date, as known
+//! at some bekendOp. Two views, both as STOP defines them:
+//!
+//! * **actuele toestanden**: the juridischWerkend axis only (one toestand per
+//!   juridischWerkendVanaf), as known after an exchange;
+//! * **complete toestanden**: juridischWerkendVanaf × geldigVanaf (terugwerkende kracht creates
+//!   intermediate toestanden), computed per bekendOp so that any past view can be reproduced.
+//!
+//! The content of a toestand is its instrumentversie when every doel that should be in it is
+//! in exactly one known version (compleet); otherwise it is *onvolledig* (samenloop: doelen
+//! still to be merged, taken out, or contradicting) or *onbekend* (an explicitly unknown
+//! version).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::versiebeheer::{Bijdrage, Instrument, Momentopname, TijdstempelMoment};
+
+/// What is known about the content of a toestand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// The instrumentversie is known.
+    Compleet,
+    /// Samenloop not (yet) resolved: no delivered version contains exactly the right doelen.
+    Onvolledig,
+    /// The version was explicitly delivered as unknown.
+    Onbekend,
+    /// The instrument is not in force (repealed, or not yet in force as now known).
+    NietInWerking,
+}
+
+impl Status {
+    /// The name used by the conformance suite.
+    pub fn conformance_naam(self) -> &'static str {
+        match self {
+            Status::Compleet => "complete",
+            Status::Onvolledig => "incomplete",
+            Status::Onbekend => "unknown",
+            Status::NietInWerking => "notInForce",
+        }
+    }
+}
+
+/// A doel whose latest change is not (fully) in the candidate version.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NogTeVerwerken {
+    pub doel: String,
+    pub laatst_bekend: String,
+    pub laatst_verwerkt: Option<String>,
+}
+
+/// A doel that is in the candidate version but should be taken out.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NogTeOntvlechten {
+    pub doel: String,
+    pub laatst_verwerkt: String,
+}
+
+/// A doel whose version contradicts that of another inwerkingtredingsdoel.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tegensprekend {
+    pub doel: String,
+    pub laatst_bekend: String,
+}
+
+/// The content of a toestand.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Inhoud {
+    pub status: Status,
+    pub instrumentversie: Option<String>,
+    /// Doelen of earlier toestanden that this toestand also contains.
+    pub basisversiedoelen: Vec<String>,
+    pub te_verwerken: Vec<NogTeVerwerken>,
+    pub te_ontvlechten: Vec<NogTeOntvlechten>,
+    pub tegensprekend: Vec<Tegensprekend>,
+}
+
+impl Inhoud {
+    pub fn niet_in_werking() -> Inhoud {
+        Inhoud {
+            status: Status::NietInWerking,
+            instrumentversie: None,
+            basisversiedoelen: Vec::new(),
+            te_verwerken: Vec::new(),
+            te_ontvlechten: Vec::new(),
+            tegensprekend: Vec::new(),
+        }
+    }
+}
+
+/// One actuele toestand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActueleToestand {
+    pub juridisch_werkend_vanaf: String,
+    pub juridisch_werkend_tot: Option<String>,
+    /// Sorted.
+    pub inwerkingtredingsdoelen: Vec<String>,
+    pub inhoud: Inhoud,
+    /// Still in force or in the future at ontvangenOp.
+    pub actueel: bool,
+}
+
+/// The actuele toestanden of an instrument after one exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActueleToestanden {
+    pub gemaakt_op: String,
+    pub ontvangen_op: String,
+    pub bekend_op: String,
+    pub materieel_uitgewerkt_op: Option<String>,
+    pub juridisch_uitgewerkt_op: Option<String>,
+    pub toestanden: Vec<ActueleToestand>,
+}
+
+/// One complete toestand: an anchor of the time-travel function at (jwv, gv).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CompleteToestand {
+    pub juridisch_werkend_vanaf: String,
+    pub geldig_vanaf: String,
+    /// Sorted.
+    pub inwerkingtredingsdoelen: Vec<String>,
+    pub inhoud: Inhoud,
+}
+
+/// The determination of toestanden for one instrument at one bekendOp.
+pub(crate) struct Bepaling<'a> {
+    instr: &'a Instrument,
+    tijdstempels: &'a BTreeMap<String, Vec<TijdstempelMoment>>,
+    bekend_op: &'a str,
+}
+
+/// The latest tijdstempels of a doel known at `bekend_op`.
+fn laatste_tijdstempel<'t>(lijst: &'t [TijdstempelMoment], bekend_op: &str) -> Option<&'t TijdstempelMoment> {
+    lijst.iter().rev().find(|t| t.bekend_op.as_str() <= bekend_op)
+}
+
+impl<'a> Bepaling<'a> {
+    pub(crate) fn new(
+        instr: &'a Instrument,
+        tijdstempels: &'a BTreeMap<String, Vec<TijdstempelMoment>>,
+        bekend_op: &'a str,
+    ) -> Bepaling<'a> {
+        Bepaling { instr, tijdstempels, bekend_op }
+    }
+
+    /// The branch's current momentopname, if known at bekendOp. As in the reference, only
+    /// the branch's last momentopname is considered: a branch whose last change is not yet
+    /// known at bekendOp does not take part.
+    fn laatste_bekend(&self, momentopnamen: &'a [Momentopname]) -> Option<&'a Momentopname> {
+        momentopnamen.last().filter(|m| m.bekend_op.as_str() <= self.bekend_op)
+    }
+
+    /// (doel, jwv, gv-or-jwv) for every doel that leads to a toestand, sorted by (jwv, gv).
+    pub(crate) fn tijdstempel_momentopnamen(&self) -> Vec<(&'a str, &'a str, &'a str)> {
+        let mut out = Vec::new();
+        let mut initieel_in_werking = false;
+        for branch in &self.instr.branches {
+            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
+            let Some(ts) = laatste_tijdstempel(lijst, self.bekend_op) else { continue };
+            let Some(jwv) = ts.juridisch_werkend_vanaf.as_deref() else { continue };
+            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
+                && !m.ingetrokken
+                && !m.teruggetrokken
+            {
+                out.push((branch.doel.as_str(), jwv, ts.geldig_vanaf.as_deref().unwrap_or(jwv)));
+                if self.instr.initiele_doelen.as_ref().is_some_and(|i| i.contains(&branch.doel)) {
+                    initieel_in_werking = true;
+                }
+            }
+        }
+        if !initieel_in_werking {
+            return Vec::new();
+        }
+        out.sort_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+        out
+    }
+
+    /// The first date the instrument is repealed, with the doelen that repeal it on that date.
+    pub(crate) fn juridisch_uitgewerkt_op(&self) -> Option<(&'a str, Vec<String>)> {
+        let mut res: Option<(&'a str, Vec<String>)> = None;
+        for branch in &self.instr.branches {
+            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
+            let Some(jwv) = laatste_tijdstempel(lijst, self.bekend_op).and_then(|t| t.juridisch_werkend_vanaf.as_deref())
+            else {
+                continue;
+            };
+            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
+                && m.ingetrokken
+            {
+                match &mut res {
+                    Some((d, doelen)) if jwv == *d => doelen.push(branch.doel.clone()),
+                    Some((d, _)) if jwv > *d => {}
+                    _ => res = Some((jwv, vec![branch.doel.clone()])),
+                }
+            }
+        }
+        if let Some((_, d)) = &mut res {
+            d.sort();
+        }
+        res
+    }
+
+    /// (doel, gemaaktOp, jwv) of every repeal that takes effect.
+    fn intrekkingstijdstempels(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for branch in &self.instr.branches {
+            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
+            let Some(jwv) = laatste_tijdstempel(lijst, self.bekend_op).and_then(|t| t.juridisch_werkend_vanaf.as_deref())
+            else {
+                continue;
+            };
+            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
+                && m.ingetrokken
+            {
+                out.push((branch.doel.clone(), m.gemaakt_op.clone(), jwv.to_string()));
+            }
+        }
+        out
+    }
+
+    /// The latest momentopname of a doel that contributes to toestanden.
+    fn laatste_momentopname(&self, doel: &str) -> Option<&'a Momentopname> {
+        let branch = self.instr.branch(doel)?;
+        let lijst = self.tijdstempels.get(doel)?;
+        laatste_tijdstempel(lijst, self.bekend_op)?.juridisch_werkend_vanaf.as_ref()?;
+        self.laatste_bekend(&branch.momentopnamen).filter(|m| !m.ingetrokken && !m.teruggetrokken)
+    }
+
+    /// For a branch that once contributed and no longer does: the first momentopname after its
+    /// last contribution, if tijdstempels made that contribution count.
+    fn eerste_die_niet_meer_bijdraagt(&self, doel: &str) -> Option<&'a Momentopname> {
+        let branch = self.instr.branch(doel)?;
+        let mut laatste_bijdrage = None;
+        let mut eerste_niet = None;
+        for m in branch.momentopnamen.iter().rev().filter(|m| m.bekend_op.as_str() <= self.bekend_op) {
+            if m.ingetrokken || m.teruggetrokken {
+                eerste_niet = Some(m);
+            } else {
+                laatste_bijdrage = Some(m);
+                break;
+            }
+        }
+        let (Some(_), Some(niet)) = (laatste_bijdrage, eerste_niet) else { return None };
+        let lijst = self.tijdstempels.get(doel)?;
+        lijst
+            .iter()
+            .rev()
+            .any(|t| t.bekend_op <= niet.bekend_op && t.gemaakt_op < niet.gemaakt_op && t.juridisch_werkend_vanaf.is_some())
+            .then_some(niet)
+    }
+
+    /// The cumulative contributions for a toestand: those of the latest momentopname of each
+    /// inwerkingtredingsdoel, merged.
+    fn cumulatief_voor_toestand(&self, iwt: &[String]) -> BTreeMap<String, Bijdrage> {
+        let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
+        for doel in iwt {
+            let Some(m) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()) else { continue };
+            for (d, b) in m.cumulatief.iter().flatten() {
+                let Some(h) = acc.get(d) else {
+                    acc.insert(d.clone(), b.clone());
+                    continue;
+                };
+                let max = if h.laatst_verwerkt > b.laatst_verwerkt { &h.laatst_verwerkt } else { &b.laatst_verwerkt };
+                if b.ontvlochten.is_none() || h.ontvlochten != b.ontvlochten {
+                    let nieuw = Bijdrage { laatst_verwerkt: max.clone(), ontvlochten: None };
+                    acc.insert(d.clone(), nieuw);
+                    continue;
+                }
+                if h.laatst_verwerkt < b.laatst_verwerkt {
+                    acc.insert(d.clone(), b.clone());
+                }
+            }
+        }
+        acc
+    }
+
+    /// Determine the content of a toestand with these inwerkingtredingsdoelen.
+    pub(crate) fn inhoud(&self, iwt: &[String], basisversiedoelen: &[String]) -> Inhoud {
+        let mut kandidaten: Vec<(String, Vec<Tegensprekend>)> = Vec::new();
+        let mut onbekend = 0usize;
+        let mut gezien: Vec<&str> = Vec::new();
+        let mut te_verwerken: Vec<NogTeVerwerken> = Vec::new();
+        for doel in iwt {
+            if gezien.contains(&doel.as_str()) {
+                continue;
+            }
+            let Some(m) = self.laatste_momentopname(doel) else { continue };
+            gezien.extend(m.doelen.iter().map(String::as_str));
+            match &m.expressie {
+                Some(v) => {
+                    let t = Tegensprekend { doel: doel.clone(), laatst_bekend: m.gemaakt_op.clone() };
+                    match kandidaten.iter_mut().find(|(k, _)| k == v) {
+                        Some((_, l)) => l.push(t),
+                        None => kandidaten.push((v.clone(), vec![t])),
+                    }
+                }
+                None => {
+                    onbekend += 1;
+                    kandidaten.push((
+                        format!("\u{0}{onbekend}"),
+                        vec![Tegensprekend { doel: doel.clone(), laatst_bekend: m.gemaakt_op.clone() }],
+                    ));
+                    for d in &m.doelen {
+                        let mut r = NogTeVerwerken { doel: d.clone(), laatst_bekend: m.gemaakt_op.clone(), laatst_verwerkt: None };
+                        if let Some(b) = self.instr.branch(d) {
+                            for mm in b.momentopnamen.iter().rev() {
+                                if mm.gemaakt_op < m.gemaakt_op && mm.bekend_op.as_str() <= self.bekend_op {
+                                    if mm.teruggetrokken || mm.ingetrokken {
+                                        break;
+                                    }
+                                    r.laatst_verwerkt = Some(mm.gemaakt_op.clone());
+                                    if mm.expressie.is_none() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        te_verwerken.push(r);
+                    }
+                }
+            }
+        }
+        let mut tegensprekend = Vec::new();
+        let mut instrumentversie = None;
+        if kandidaten.len() > 1 {
+            for (_, l) in &kandidaten {
+                tegensprekend.extend(l.iter().cloned());
+            }
+        } else if onbekend == 0 {
+            instrumentversie = kandidaten.first().map(|(k, _)| k.clone());
+        }
+        tegensprekend.sort_by(|a, b| a.doel.cmp(&b.doel));
+        let alleen_onbekend = kandidaten.len() == 1 && onbekend > 0;
+
+        let cumulatief = self.cumulatief_voor_toestand(iwt);
+        let mut te_ontvlechten = Vec::new();
+        let toestand_doelen: Vec<&String> = basisversiedoelen.iter().chain(iwt).collect();
+        for doel in &toestand_doelen {
+            let laatst_bekend = self.laatste_momentopname(doel).map(|m| m.gemaakt_op.clone()).unwrap_or_default();
+            match cumulatief.get(*doel) {
+                None => {
+                    te_verwerken.push(NogTeVerwerken { doel: (*doel).clone(), laatst_bekend, laatst_verwerkt: None });
+                    instrumentversie = None;
+                }
+                Some(v) if v.ontvlochten == Some(true) => {
+                    te_verwerken.push(NogTeVerwerken { doel: (*doel).clone(), laatst_bekend, laatst_verwerkt: None });
+                    instrumentversie = None;
+                }
+                Some(v) if v.laatst_verwerkt < laatst_bekend => {
+                    te_verwerken.push(NogTeVerwerken {
+                        doel: (*doel).clone(),
+                        laatst_bekend,
+                        laatst_verwerkt: Some(v.laatst_verwerkt.clone()),
+                    });
+                    instrumentversie = None;
+                }
+                Some(_) => {}
+            }
+        }
+        for (doel, v) in &cumulatief {
+            if toestand_doelen.contains(&doel) || v.ontvlochten != Some(false) {
+                continue;
+            }
+            match self.eerste_die_niet_meer_bijdraagt(doel) {
+                Some(ntv) => te_verwerken.push(NogTeVerwerken {
+                    doel: doel.clone(),
+                    laatst_bekend: ntv.gemaakt_op.clone(),
+                    laatst_verwerkt: Some(v.laatst_verwerkt.clone()),
+                }),
+                None => te_ontvlechten.push(NogTeOntvlechten { doel: doel.clone(), laatst_verwerkt: v.laatst_verwerkt.clone() }),
+            }
+            instrumentversie = None;
+        }
+        te_verwerken.sort_by(|a, b| a.doel.cmp(&b.doel));
+        te_ontvlechten.sort_by(|a, b| a.doel.cmp(&b.doel));
+        let status = if instrumentversie.is_some() {
+            Status::Compleet
+        } else if alleen_onbekend {
+            Status::Onbekend
+        } else {
+            Status::Onvolledig
+        };
+        Inhoud {
+            status,
+            instrumentversie,
+            basisversiedoelen: basisversiedoelen.to_vec(),
+            te_verwerken,
+            te_ontvlechten,
+            tegensprekend,
+        }
+    }
+
+    /// The actuele toestanden as known at bekendOp, for an exchange received on `ontvangen_op`.
+    pub(crate) fn actuele_toestanden(&self, gemaakt_op: &str, ontvangen_op: &str) -> ActueleToestanden {
+        struct T {
+            jwv: String,
+            iwt: Vec<String>,
+            basis: Vec<String>,
+        }
+        let mut toestanden: Vec<T> = Vec::new();
+        let mut voorgaande: Vec<String> = Vec::new();
+        let mut iwt: Vec<String> = Vec::new();
+        let mut laatste_jwv: Option<&str> = None;
+        let mut jwv_start: Option<&str> = None;
+        let tijdstempels = self.tijdstempel_momentopnamen();
+        for &(doel, jwv, _) in &tijdstempels {
+            if jwv <= ontvangen_op {
+                jwv_start = Some(jwv);
+            }
+            if let Some(l) = laatste_jwv
+                && l < jwv
+            {
+                let mut doelen = std::mem::take(&mut iwt);
+                doelen.sort();
+                toestanden.push(T { jwv: l.to_string(), iwt: doelen.clone(), basis: voorgaande.clone() });
+                voorgaande.extend(doelen);
+                voorgaande.sort();
+                laatste_jwv = None;
+            }
+            if laatste_jwv.is_none() {
+                laatste_jwv = Some(jwv);
+            }
+            iwt.push(doel.to_string());
+        }
+        if let Some(l) = laatste_jwv {
+            iwt.sort();
+            toestanden.push(T { jwv: l.to_string(), iwt, basis: voorgaande });
+        }
+        let uitgewerkt = self.juridisch_uitgewerkt_op();
+        let uitgewerkt_op = uitgewerkt.as_ref().map(|(d, _)| d.to_string());
+        let intrekkingen = self.intrekkingstijdstempels();
+        let mut tot = uitgewerkt_op.clone();
+        let mut tots = vec![None; toestanden.len()];
+        for (i, t) in toestanden.iter().enumerate().rev() {
+            tots[i] = tot.clone();
+            if tot.as_ref().is_none_or(|x| t.jwv < *x) {
+                tot = Some(t.jwv.clone());
+            }
+        }
+        let mut niet_meer_actueel = true;
+        let out = toestanden
+            .into_iter()
+            .zip(tots)
+            .map(|(t, tot)| {
+                if niet_meer_actueel && !jwv_start.is_some_and(|s| t.jwv.as_str() < s) {
+                    niet_meer_actueel = false;
+                }
+                let actueel = !niet_meer_actueel;
+                let mut inhoud = self.inhoud(&t.iwt, &t.basis);
+                if let Some(u) = &uitgewerkt_op
+                    && t.jwv >= *u
+                {
+                    let extra = intrekkingen
+                        .iter()
+                        .filter(|(_, _, jwv)| *jwv <= t.jwv)
+                        .map(|(d, g, _)| Tegensprekend { doel: d.clone(), laatst_bekend: g.clone() });
+                    inhoud.tegensprekend.extend(extra);
+                    inhoud.tegensprekend.sort_by(|a, b| a.doel.cmp(&b.doel));
+                    inhoud.instrumentversie = None;
+                    inhoud.status = Status::Onvolledig;
+                }
+                ActueleToestand {
+                    juridisch_werkend_vanaf: t.jwv,
+                    juridisch_werkend_tot: tot,
+                    inwerkingtredingsdoelen: t.iwt,
+                    inhoud,
+                    actueel,
+                }
+            })
+            .collect();
+        ActueleToestanden {
+            gemaakt_op: gemaakt_op.to_string(),
+            ontvangen_op: ontvangen_op.to_string(),
+            bekend_op: self.bekend_op.to_string(),
+            materieel_uitgewerkt_op: self.instr.materieel_uitgewerkt.clone(),
+            juridisch_uitgewerkt_op: uitgewerkt_op,
+            toestanden: out,
+        }
+    }
+
+    /// The complete toestanden as known at bekendOp, in order of creation (sorted by
+    /// juridischWerkendVanaf, then geldigVanaf; the repeal, if any, last).
+    pub(crate) fn complete_toestanden(&self) -> Vec<CompleteToestand> {
+        struct T {
+            jwv: String,
+            gv: String,
+            iwt: Vec<String>,
+            basis: Vec<String>,
+            niet_in_werking: bool,
+        }
+        fn basis_van(t: &T) -> Vec<String> {
+            let mut b: Vec<String> = t.basis.iter().chain(&t.iwt).cloned().collect();
+            b.sort();
+            b
+        }
+        // `nu`: every toestand made; `geldend`: indexes into `nu` of the toestanden that apply
+        // at the current jwv, ordered by gv; `vg`: index in `geldend` of the previous one.
+        let mut nu: Vec<T> = Vec::new();
+        let mut geldend: Vec<usize> = Vec::new();
+        let mut vg: isize = -1;
+
+        fn tussenliggend(nu: &mut Vec<T>, geldend: &mut [usize], gv_volgend: Option<&str>, mut vg: isize) -> isize {
+            while vg < geldend.len() as isize - 1
+                && gv_volgend.is_none_or(|g| nu[geldend[(vg + 1) as usize]].gv.as_str() < g)
+            {
+                let voorg = &nu[geldend[vg as usize]];
+                let volg = &nu[geldend[(vg + 1) as usize]];
+                let t = T {
+                    jwv: voorg.jwv.clone(),
+                    gv: volg.gv.clone(),
+                    iwt: voorg.iwt.clone(),
+                    basis: basis_van(volg),
+                    niet_in_werking: false,
+                };
+                nu.push(t);
+                vg += 1;
+                geldend[vg as usize] = nu.len() - 1;
+            }
+            vg
+        }
+
+        let uitgewerkt = self.juridisch_uitgewerkt_op();
+        for (doel, jwv, gv) in self.tijdstempel_momentopnamen() {
+            if let Some((u, _)) = &uitgewerkt
+                && jwv >= *u
+            {
+                break;
+            }
+            let mut zelfde: Option<usize> = None;
+            if vg >= 0 && (vg as usize) < geldend.len() {
+                if jwv != nu[geldend[vg as usize]].jwv {
+                    tussenliggend(&mut nu, &mut geldend, None, vg);
+                } else {
+                    vg = tussenliggend(&mut nu, &mut geldend, Some(gv), vg);
+                    let z = geldend[vg as usize];
+                    zelfde = Some(z);
+                    if gv == nu[z].gv {
+                        nu[z].iwt.push(doel.to_string());
+                        continue;
+                    }
+                }
+            }
+            let mut t = T { jwv: jwv.to_string(), gv: gv.to_string(), iwt: vec![doel.to_string()], basis: Vec::new(), niet_in_werking: false };
+            match zelfde {
+                None => {
+                    vg = geldend.len() as isize - 1;
+                    while vg >= 0 && nu[geldend[vg as usize]].gv.as_str() > gv {
+                        vg -= 1;
+                    }
+                    if vg >= 0 {
+                        let v = geldend[vg as usize];
+                        t.basis = basis_van(&nu[v]);
+                        let vervang = nu[v].gv == gv;
+                        nu.push(t);
+                        if vervang {
+                            geldend[vg as usize] = nu.len() - 1;
+                        } else {
+                            vg += 1;
+                            geldend.insert(vg as usize, nu.len() - 1);
+                        }
+                    } else {
+                        nu.push(t);
+                        vg = 0;
+                        geldend.insert(0, nu.len() - 1);
+                    }
+                }
+                Some(z) => {
+                    t.iwt.extend(nu[z].iwt.iter().cloned());
+                    let v = geldend[vg as usize];
+                    if nu[v].gv == gv {
+                        t.basis = basis_van(&nu[v]);
+                        nu.push(t);
+                        geldend[vg as usize] = nu.len() - 1;
+                    } else {
+                        t.basis = nu[z].basis.clone();
+                        nu.push(t);
+                        vg += 1;
+                        geldend.insert(vg as usize, nu.len() - 1);
+                    }
+                }
+            }
+        }
+        if vg >= 0 && (vg as usize) < geldend.len() {
+            tussenliggend(&mut nu, &mut geldend, None, vg);
+        }
+        if let Some((u, doelen)) = &uitgewerkt {
+            nu.push(T { jwv: u.to_string(), gv: u.to_string(), iwt: doelen.clone(), basis: Vec::new(), niet_in_werking: true });
+        }
+        nu.into_iter()
+            .map(|mut t| {
+                t.iwt.sort();
+                let inhoud = if t.niet_in_werking { Inhoud::niet_in_werking() } else { self.inhoud(&t.iwt, &t.basis) };
+                CompleteToestand { juridisch_werkend_vanaf: t.jwv, geldig_vanaf: t.gv, inwerkingtredingsdoelen: t.iwt, inhoud }
+            })
+            .collect()
+    }
+}
