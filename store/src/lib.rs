@@ -118,6 +118,7 @@
 //! `after-blobs`, `after-ledger-write` (written, not fsynced), `after-ledger` (fsynced, index
 //! not updated).
 
+mod derived;
 mod error;
 mod fsutil;
 mod hash;
@@ -128,6 +129,7 @@ mod store;
 mod tree;
 mod verify;
 
+pub use derived::Derived;
 pub use error::StoreError;
 pub use hash::{Hash, Hasher, ParseHashError};
 pub use index::Index;

@@ -41,6 +41,7 @@ impl NewRecord {
         v.extend(self.effects.expressions.iter().filter_map(|e| e.blob));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
+        v.extend(self.effects.uitwisseling);
         v.sort();
         v.dedup();
         v
@@ -69,6 +70,10 @@ pub struct Effects {
     /// Doelen (`/join/id/proces/...`) this delivery uses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub doelen: Vec<String>,
+    /// Blob with the consolidation exchange this delivery fed to the time-travel engine
+    /// (JSON, `timetravel::Uitwisseling`): replaying these in ledger order derives the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uitwisseling: Option<Hash>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

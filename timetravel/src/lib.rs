@@ -18,6 +18,7 @@
 //! [`Engine::verwerk`] updates only the instruments an exchange touches: its cost grows with
 //! their history, never with the size of the whole state.
 
+pub mod afleiding;
 pub mod conformance;
 pub mod meldingen;
 pub mod tijdreis;
