@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::StoreError;
 use crate::hash::Hash;
@@ -121,14 +121,22 @@ impl Derived {
 impl Store {
     /// Open the derived space `name` (letters, digits, `-`, `_`). Read-write stores persist it
     /// under `index/derived/<name>/`; read-only handles get an empty in-memory space.
-    pub fn derived(&self, name: &str) -> Result<Derived, StoreError> {
+    /// One handle per name and store (shared by every caller).
+    pub fn derived(&self, name: &str) -> Result<Arc<Derived>, StoreError> {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(err(format!("invalid name {name:?}")));
         }
-        if self.is_read_only() {
-            return Ok(Derived::memory());
+        let mut spaces = self.derived_spaces.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = spaces.get(name) {
+            return Ok(d.clone());
         }
-        Derived::open_sled(&self.dir().join("index").join("derived").join(name))
+        let d = Arc::new(if self.is_read_only() {
+            Derived::memory()
+        } else {
+            Derived::open_sled(&self.dir().join("index").join("derived").join(name))?
+        });
+        spaces.insert(name.to_string(), d.clone());
+        Ok(d)
     }
 }
 

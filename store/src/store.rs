@@ -63,6 +63,8 @@ pub struct Store {
     refuse: Mutex<Option<String>>,
     failpoint: Mutex<Option<String>>,
     txn_counter: AtomicU64,
+    /// Open derived spaces (see `derived`), one handle per name.
+    pub(crate) derived_spaces: Mutex<std::collections::HashMap<String, std::sync::Arc<crate::derived::Derived>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -209,6 +211,7 @@ impl Store {
             refuse: Mutex::new(refuse),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
+            derived_spaces: Mutex::new(std::collections::HashMap::new()),
         };
         store.catch_up_index()?;
         Ok(store)
@@ -234,6 +237,7 @@ impl Store {
             refuse: Mutex::new(Some("opened read-only".into())),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
+            derived_spaces: Mutex::new(std::collections::HashMap::new()),
         };
         store.refresh()?;
         Ok(store)
