@@ -117,8 +117,17 @@ enum Command {
         #[arg(long, default_value = "gen")]
         prefix: String,
     },
-    /// Ingest the bundled fixtures into the data directory (once) and show what was stored.
-    Demo,
+    /// Ingest the bundled fixtures into the data directory (once), show what was stored, then
+    /// serve the HTTP API (upload token `demo` unless --auth is given).
+    Demo {
+        /// Only ingest and show; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        serve: regelbank::server::ServeArgs,
+    },
+    /// Serve the HTTP API over the data directory (uploads, reports, regelingen, texts, diffs).
+    Serve(regelbank::server::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -413,7 +422,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {count} deliveries to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Serve(args) => {
+            let store = open_store(&cli.data)?;
+            let cfg = config(cli.today, cli.schemas.as_deref())?;
+            regelbank::server::serve(store, cfg, cli.today.is_some(), args, |a| println!("regelbank: listening on http://{a}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { no_serve, serve } => {
             let store = open_store(&cli.data)?;
             let today = cli.today.unwrap_or_else(|| parse_day(DEMO_TODAY).expect("constant date"));
             let deliveries = fixtures::bundled_deliveries();
@@ -440,6 +455,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!();
             println!("verify: {}", if v.is_clean() { "clean" } else { "PROBLEMS (run regelbank verify)" });
             println!("Try: regelbank --data {} regelingen", cli.data.display());
+            if no_serve {
+                return Ok(exit_for(&results));
+            }
+            regelbank::server::serve_demo(store, config(Some(today), cli.schemas.as_deref())?, serve)?;
             Ok(exit_for(&results))
         }
     }

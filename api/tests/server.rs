@@ -1,0 +1,577 @@
+//! The HTTP server against a real `regelbank serve` process on loopback: uploads, polling,
+//! reports, auth, limits, validation, reads, and crash safety of the delivery queue.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_regelbank");
+const TODAY: &str = "2027-03-01";
+const OIN: &str = "00000001000000990100";
+const ANDER_OIN: &str = "00000001000000990200";
+
+/// Tokens in the auth file of every test server.
+const TOKEN: &str = "geheim-token-gm9901";
+const TOKEN_ZONDER_MANDAAT: &str = "token-zonder-mandaat";
+const TOKEN_ANDER: &str = "token-andere-aanleveraar";
+
+fn auth_file(dir: &Path) -> PathBuf {
+    let p = dir.join("auth.toml");
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(TOKEN_ANDER.as_bytes()))
+    };
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+[[aanleveraar]]
+naam = "Gemeente Regelbank-Oost"
+oin = "{OIN}"
+token = "{TOKEN}"
+bevoegde_gezagen = ["{OIN}"]
+
+[[aanleveraar]]
+naam = "Leverancier zonder mandaat voor gm9901"
+oin = "{OIN}"
+token = "{TOKEN_ZONDER_MANDAAT}"
+bevoegde_gezagen = ["{ANDER_OIN}"]
+
+[[aanleveraar]]
+naam = "Een andere aanleveraar"
+oin = "{ANDER_OIN}"
+token_sha256 = "{hash}"
+bevoegde_gezagen = ["{OIN}"]
+"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+}
+
+impl Server {
+    fn start(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let auth = auth_file(data.parent().unwrap());
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--data").arg(data).arg("--today").arg(TODAY).arg("serve").arg("--addr").arg("127.0.0.1:0");
+        cmd.arg("--auth").arg(&auth).args(extra);
+        cmd.env("REGELBANK_LOG", "info");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start regelbank serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("regelbank: listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Server { child, base: addr.to_string(), data: data.to_path_buf() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Status, content type and body of a response (errors included).
+struct Antwoord {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+    location: Option<String>,
+}
+
+impl Antwoord {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn antwoord(r: Result<ureq::Response, ureq::Error>) -> Antwoord {
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = resp.status();
+    let content_type = resp.header("content-type").unwrap_or("").to_string();
+    let location = resp.header("location").map(str::to_string);
+    let mut body = Vec::new();
+    resp.into_reader().read_to_end(&mut body).unwrap();
+    Antwoord { status, content_type, body, location }
+}
+
+use std::io::Read as _;
+
+fn get(url: &str, accept: Option<&str>) -> Antwoord {
+    let mut r = ureq::get(url);
+    if let Some(a) = accept {
+        r = r.set("Accept", a);
+    }
+    antwoord(r.call())
+}
+
+fn post(url: &str, token: Option<&str>, body: &[u8], accept: Option<&str>) -> Antwoord {
+    let mut r = ureq::post(url).set("Content-Type", "application/zip");
+    if let Some(t) = token {
+        r = r.set("Authorization", &format!("Bearer {t}"));
+    }
+    if let Some(a) = accept {
+        r = r.set("Accept", a);
+    }
+    antwoord(r.send_bytes(body))
+}
+
+fn spec(prefix: &str) -> fixtures::GenSpec {
+    fixtures::GenSpec { regelingen: 1, artikelen: 8, seed: 3, id_prefix: prefix.into(), ..Default::default() }
+}
+
+fn zip_bytes(files: &[fixtures::GeneratedFile], dir: &Path, name: &str) -> Vec<u8> {
+    let p = dir.join(format!("{name}.zip"));
+    fixtures::write_zip(files, &p).unwrap();
+    std::fs::read(&p).unwrap()
+}
+
+fn generated(dir: &Path, prefix: &str, i: usize) -> Vec<u8> {
+    zip_bytes(&fixtures::generate_delivery(&spec(prefix), i), dir, &format!("{prefix}-{i}"))
+}
+
+/// A fixture directory as a zip.
+fn fixture_zip(dir: &Path, fixture: &Path) -> Vec<u8> {
+    let mut files: Vec<fixtures::GeneratedFile> = std::fs::read_dir(fixture)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| fixtures::GeneratedFile { name: p.file_name().unwrap().to_string_lossy().into(), bytes: std::fs::read(&p).unwrap() })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    zip_bytes(&files, dir, &fixture.file_name().unwrap().to_string_lossy())
+}
+
+/// Poll a delivery until it is final.
+fn wacht(s: &Server, id: &str) -> Value {
+    let t = Instant::now();
+    loop {
+        let a = get(&s.url(&format!("/api/v1/leveringen/{id}")), None);
+        assert_eq!(a.status, 200, "{}", a.text());
+        let v = a.json();
+        let st = v["status"].as_str().unwrap().to_string();
+        if st != "ontvangen" && st != "in-behandeling" {
+            return v;
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "delivery {id} not processed: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn upload(s: &Server, body: &[u8]) -> String {
+    let a = post(&s.url("/api/v1/leveringen"), Some(TOKEN), body, None);
+    assert_eq!(a.status, 202, "{}", a.text());
+    let v = a.json();
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["statusUrl"], format!("/api/v1/leveringen/{id}"));
+    assert_eq!(a.location.as_deref(), Some(format!("/api/v1/leveringen/{id}").as_str()));
+    id
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["meldingen"].as_array().unwrap().iter().map(|m| m["code"].as_str().unwrap().to_string()).collect()
+}
+
+fn cli(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).arg("--data").arg(data).arg("--today").arg(TODAY).args(args).output().unwrap()
+}
+
+fn seg(id: &str) -> String {
+    id.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[test]
+fn upload_poll_report_and_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let ids = fixtures::generated_ids(&spec("http"), 0);
+    let id = upload(&s, &generated(tmp.path(), "http", 0));
+    let v = wacht(&s, &id);
+    assert_eq!(v["status"], "gepubliceerd", "{v}");
+    assert_eq!(v["idLevering"], ids.id_levering.as_str());
+    assert_eq!(v["aanleveraar"], OIN);
+    assert_eq!(v["seq"], 1);
+    assert_eq!(v["herhaald"], false);
+    assert!(v["expressions"].as_array().unwrap().iter().any(|e| e == ids.regelingen[0].1.as_str()));
+
+    // The report as the LVBB's response XML.
+    let x = get(&s.url(&format!("/api/v1/leveringen/{id}")), Some("application/xml"));
+    assert_eq!(x.status, 200);
+    assert!(x.content_type.starts_with("application/xml"));
+    assert!(x.text().contains("<publicatieVerzoekResultaat"), "{}", x.text());
+    assert!(x.text().contains(&format!("<idLevering>{}</idLevering>", ids.id_levering)));
+
+    // The same delivery by ledger seq and by idLevering.
+    for other in ["1", ids.id_levering.as_str()] {
+        let o = get(&s.url(&format!("/api/v1/leveringen/{other}")), None).json();
+        assert_eq!(o["seq"], 1);
+        assert_eq!(o["status"], "gepubliceerd");
+    }
+
+    // The regeling in the list, filtered and paged.
+    let l = get(&s.url("/api/v1/regelingen?bevoegdGezag=gm9901&pageSize=1"), None).json();
+    assert_eq!(l["pagina"]["totaal"], 1, "{l}");
+    assert_eq!(l["items"][0]["work"], ids.regelingen[0].0.as_str());
+    let none = get(&s.url("/api/v1/regelingen?titel=bestaatniet"), None).json();
+    assert_eq!(none["pagina"]["totaal"], 0);
+    assert_eq!(get(&s.url("/api/v1/regelingen?page=0"), None).status, 400);
+    assert_eq!(get(&s.url("/api/v1/regelingen?page=x"), None).content_type, "application/problem+json");
+
+    // Work detail in both identifier forms.
+    let (work, expr, _) = &ids.regelingen[0];
+    let a = get(&s.url(&format!("/api/v1/regelingen/{}", seg(work))), None);
+    let b = get(&s.url(&format!("/api/v1/regelingen{work}")), None);
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["work"]["work"], work.as_str());
+    assert_eq!(a.body, b.body);
+
+    // The text equals the CLI's, in every format (the CLI reads the store read-only meanwhile).
+    for (accept, fmt) in [("application/json", "json"), ("application/xml", "xml"), ("text/html", "html")] {
+        let r = get(&s.url(&format!("/api/v1/expressies/{}", seg(expr))), Some(accept));
+        let r2 = get(&s.url(&format!("/api/v1/expressies{expr}")), Some(accept));
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.body, r2.body);
+        let out = cli(&s.data, &["text", expr, "--format", fmt]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        if fmt == "json" {
+            let cli_v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(r.json(), cli_v);
+        } else {
+            assert_eq!(r.text(), String::from_utf8_lossy(&out.stdout));
+        }
+    }
+
+    // The GIO: GML exactly as delivered.
+    let (gio_work, gio_expr) = ids.gio.clone().unwrap();
+    let files = fixtures::generate_delivery(&spec("http"), 0);
+    let gml = &files.iter().find(|f| f.name == fixtures::GENERATED_GIO_GML).unwrap().bytes;
+    let g = get(&s.url(&format!("/api/v1/expressies{gio_expr}")), Some("application/gml+xml"));
+    assert_eq!(g.status, 200, "{}", g.text());
+    assert_eq!(g.content_type, "application/gml+xml");
+    assert_eq!(&g.body, gml);
+    let io = get(&s.url("/api/v1/informatieobjecten"), None).json();
+    assert_eq!(io["items"][0]["work"], gio_work.as_str());
+    assert_eq!(get(&s.url(&format!("/api/v1/informatieobjecten{gio_work}")), None).status, 200);
+
+    // Unknown things are 404 problems.
+    let nf = get(&s.url("/api/v1/expressies/akn/nl/act/gm9901/2027/bestaatniet/nld@2027-01-01;1"), None);
+    assert_eq!(nf.status, 404);
+    assert_eq!(nf.content_type, "application/problem+json");
+    assert_eq!(nf.json()["code"], "niet-gevonden");
+    assert_eq!(get(&s.url("/api/v1/leveringen/lv0000000000000001"), None).status, 404);
+
+    // Health and metrics.
+    let h = get(&s.url("/health"), None).json();
+    assert_eq!(h["ledger"], 1);
+    let m = get(&s.url("/metrics"), None).text();
+    assert!(m.contains("regelbank_deliveries_total{uitkomst=\"gepubliceerd\"} 1"), "{m}");
+    assert!(m.contains("regelbank_http_request_duration_seconds_bucket{route=\"/api/v1/expressies/{*expressie}\""), "{m}");
+}
+
+#[test]
+fn diff_and_multipart_upload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    // 01 (initial regeling) and 06 (its amendment), as multipart forms.
+    let mut ids = Vec::new();
+    for name in ["01-initieel-compact-gio", "06-wijzigingsbesluit"] {
+        let zip = fixture_zip(tmp.path(), &fixtures::fixtures_dir().join("deliveries").join(name));
+        let boundary = "regelbank-grens-7d3f";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"opmerking\"\r\n\r\nniets\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"levering\"; filename=\"{name}.zip\"\r\nContent-Type: application/zip\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&zip);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let a = antwoord(
+            ureq::post(&s.url("/api/v1/leveringen"))
+                .set("Authorization", &format!("Bearer {TOKEN}"))
+                .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+                .send_bytes(&body),
+        );
+        assert_eq!(a.status, 202, "{}", a.text());
+        ids.push(a.json()["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        assert_eq!(wacht(&s, id)["status"], "gepubliceerd");
+    }
+    let work = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier";
+    let (a, b) = (format!("{work}/nld@2027-02-25;1"), format!("{work}/nld@2027-04-01;2"));
+    let url = s.url(&format!("/api/v1/regelingen{work}/diff?van={}&tot={}", seg("nld@2027-02-25;1"), seg(&b)));
+    for (accept, fmt) in [("application/json", "json"), ("text/html", "html"), ("application/xml", "stop")] {
+        let r = get(&url, Some(accept));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let out = cli(&s.data, &["diff", &a, &b, "--format", fmt]);
+        assert!(out.status.success());
+        assert_eq!(r.text().trim_end(), String::from_utf8_lossy(&out.stdout).trim_end(), "{fmt}");
+    }
+    assert_eq!(get(&s.url(&format!("/api/v1/regelingen{work}/diff?van=nld@2027-02-25%3B1")), None).status, 400);
+    assert_eq!(get(&s.url(&format!("/api/v1/regelingen{work}/diff?van=nld@2027-02-25%3B1&tot=nld@2099-01-01%3B9")), None).status, 404);
+    // Time travel is answered 501 until the engine is wired into the server.
+    for p in [format!("/api/v1/regelingen{work}/toestanden"), format!("/api/v1/regelingen{work}?geldigOp=2027-05-01")] {
+        let r = get(&s.url(&p), None);
+        assert_eq!(r.status, 501, "{p}: {}", r.text());
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+}
+
+#[test]
+fn no_or_unknown_token_is_401() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let zip = generated(tmp.path(), "anon", 0);
+    for token in [None, Some("verkeerd")] {
+        for path in ["/api/v1/leveringen", "/api/v1/validaties"] {
+            let a = post(&s.url(path), token, &zip, None);
+            assert_eq!(a.status, 401, "{}", a.text());
+            assert_eq!(a.content_type, "application/problem+json");
+            assert_eq!(a.json()["code"], "niet-geauthenticeerd");
+        }
+    }
+    assert!(std::fs::read_dir(s.data.join("queue/pending")).unwrap().next().is_none());
+}
+
+#[test]
+fn lvbb1512_without_mandate_is_403() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let zip = generated(tmp.path(), "mandaat", 0);
+    // The token's aanleveraar may not deliver for the package's bevoegd gezag.
+    let a = post(&s.url("/api/v1/leveringen"), Some(TOKEN_ZONDER_MANDAAT), &zip, None);
+    assert_eq!(a.status, 403, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["code"], "LVBB1512");
+    assert_eq!(v["meldingen"][0]["code"], "LVBB1512");
+    assert!(v["detail"].as_str().unwrap().contains(OIN), "{v}");
+    // The token belongs to another OIN than idAanleveraar.
+    let b = post(&s.url("/api/v1/leveringen"), Some(TOKEN_ANDER), &zip, None);
+    assert_eq!(b.status, 403, "{}", b.text());
+    assert_eq!(b.json()["code"], "LVBB1512");
+    assert!(b.json()["detail"].as_str().unwrap().contains("idAanleveraar"));
+    // Nothing was queued or stored.
+    assert!(std::fs::read_dir(s.data.join("queue/pending")).unwrap().next().is_none());
+    assert!(std::fs::read_dir(s.data.join("queue/tmp")).unwrap().next().is_none());
+    assert_eq!(get(&s.url("/health"), None).json()["ledger"], 0);
+}
+
+#[test]
+fn a_work_can_only_be_changed_by_its_owner() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let first = upload(&s, &generated(tmp.path(), "eigenaar", 0));
+    assert_eq!(wacht(&s, &first)["status"], "gepubliceerd");
+    // The same work delivered on behalf of another bevoegd gezag (with a valid mandate for it).
+    let mut files = fixtures::generate_delivery(&spec("eigenaar"), 0);
+    for f in &mut files {
+        let t = String::from_utf8(f.bytes.clone()).unwrap();
+        let t = t.replace("eigenaar-0-levering", "eigenaar-0-levering-b").replace(&format!("<idBevoegdGezag>{OIN}"), &format!("<idBevoegdGezag>{ANDER_OIN}"));
+        f.bytes = t.into_bytes();
+    }
+    let zip = zip_bytes(&files, tmp.path(), "ander");
+    let a = post(&s.url("/api/v1/leveringen"), Some(TOKEN_ZONDER_MANDAAT), &zip, None);
+    assert_eq!(a.status, 202, "{}", a.text());
+    let v = wacht(&s, a.json()["id"].as_str().unwrap());
+    assert_eq!(v["status"], "niet-valide", "{v}");
+    assert!(codes(&v).contains(&"RB3101".to_string()), "{v}");
+}
+
+#[test]
+fn oversize_upload_is_413() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &["--max-upload", "4000"], &[]);
+    let zip = generated(tmp.path(), "groot", 0);
+    assert!(zip.len() > 4000);
+    let a = post(&s.url("/api/v1/leveringen"), Some(TOKEN), &zip, None);
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(a.json()["code"], "te-groot");
+    // Without Content-Length (chunked), the limit is enforced while streaming.
+    let a = antwoord(
+        ureq::post(&s.url("/api/v1/leveringen"))
+            .set("Authorization", &format!("Bearer {TOKEN}"))
+            .send(std::io::Cursor::new(zip.clone())),
+    );
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert!(std::fs::read_dir(s.data.join("queue/pending")).unwrap().next().is_none());
+    assert!(std::fs::read_dir(s.data.join("queue/tmp")).unwrap().next().is_none());
+    let m = get(&s.url("/metrics"), None).text();
+    assert!(m.contains("regelbank_uploads_refused_total{status=\"413\"} 2"), "{m}");
+}
+
+#[test]
+fn malformed_packages_get_a_report_with_meldingen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let geen_zip = upload(&s, b"dit is geen zip-bestand");
+    let v = wacht(&s, &geen_zip);
+    assert_eq!(v["status"], "niet-valide");
+    assert!(codes(&v).contains(&"LVBB1001".to_string()), "{v}");
+    let x = get(&s.url(&format!("/api/v1/leveringen/{geen_zip}")), Some("application/xml")).text();
+    assert!(x.contains("<uitkomst>mislukt</uitkomst>") && x.contains("LVBB1001"), "{x}");
+    // A broken fixture with a readable opdracht: stored for audit, rejected.
+    let zip = fixture_zip(tmp.path(), &fixtures::fixtures_dir().join("broken/gio-hash-onjuist"));
+    let v = wacht(&s, &upload(&s, &zip));
+    assert_eq!(v["status"], "niet-valide");
+    assert!(codes(&v).contains(&"LVBB3008".to_string()), "{v}");
+    // An empty body is refused outright.
+    assert_eq!(post(&s.url("/api/v1/leveringen"), Some(TOKEN), b"", None).status, 400);
+}
+
+#[test]
+fn validaties_report_synchronously_and_store_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let zip = generated(tmp.path(), "val", 0);
+    let a = post(&s.url("/api/v1/validaties"), Some(TOKEN), &zip, None);
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v = a.json();
+    // A publicatieOpdracht without blocking meldingen; validation stores nothing.
+    assert_eq!(v["status"], "gevalideerd", "{v}");
+    assert_eq!(v["seq"], Value::Null);
+    let broken = fixture_zip(tmp.path(), &fixtures::fixtures_dir().join("broken/datum-bekendmaking-zaterdag"));
+    let x = post(&s.url("/api/v1/validaties"), Some(TOKEN), &broken, Some("application/xml"));
+    assert_eq!(x.status, 200);
+    assert!(x.text().contains("LVBB1519"), "{}", x.text());
+    assert_eq!(get(&s.url("/health"), None).json()["ledger"], 0);
+    assert!(std::fs::read_dir(s.data.join("queue/tmp")).unwrap().next().is_none());
+}
+
+#[test]
+fn openapi_document_describes_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("data"), &[], &[]);
+    let v = get(&s.url("/api/v1/openapi.json"), None).json();
+    assert!(v["openapi"].as_str().unwrap().starts_with("3.1"), "{}", v["openapi"]);
+    for p in [
+        "/api/v1/leveringen",
+        "/api/v1/leveringen/{id}",
+        "/api/v1/validaties",
+        "/api/v1/regelingen",
+        "/api/v1/regelingen/{work}",
+        "/api/v1/regelingen/{work}/toestanden",
+        "/api/v1/regelingen/{work}/diff",
+        "/api/v1/informatieobjecten/{work}",
+        "/api/v1/expressies/{expressie}",
+        "/health",
+        "/metrics",
+    ] {
+        assert!(v["paths"][p].is_object(), "{p} missing");
+    }
+    assert_eq!(v["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+}
+
+/// The bytes of every acknowledged delivery must end up in the ledger exactly once.
+fn ledger_leveringen(s: &Server) -> Vec<String> {
+    let n = get(&s.url("/health"), None).json()["ledger"].as_u64().unwrap();
+    (1..=n).map(|seq| get(&s.url(&format!("/api/v1/leveringen/{seq}")), None).json()["idLevering"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn crash_between_commit_and_result_processes_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // The store aborts the process right after the ledger append (committed, not yet reported).
+    let mut s = Server::start(&data, &[], &[("REGELBANK_STORE_FAILPOINT", "after-ledger")]);
+    let id = upload(&s, &generated(tmp.path(), "fp", 0));
+    let status = s.child.wait().unwrap();
+    assert!(!status.success(), "the failpoint should have aborted the server");
+    drop(s);
+    let s = Server::start(&data, &[], &[]);
+    let v = wacht(&s, &id);
+    assert_eq!(v["status"], "gepubliceerd", "{v}");
+    assert_eq!(v["seq"], 1);
+    assert_eq!(ledger_leveringen(&s), vec![fixtures::generated_ids(&spec("fp"), 0).id_levering]);
+    drop(s);
+    let out = cli(&data, &["verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clean"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn killed_server_loses_no_acknowledged_delivery_and_processes_none_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let n = 24;
+    let zips: Vec<Vec<u8>> = (0..n).map(|i| generated(tmp.path(), "kill", i)).collect();
+    let mut acked = Vec::new();
+    let mut s = Server::start(&data, &["--batch", "4"], &[]);
+    for z in &zips[..n / 2] {
+        acked.push(upload(&s, z));
+    }
+    // Kill while the queue is being worked through (some done, some not).
+    let t = Instant::now();
+    loop {
+        let done = std::fs::read_dir(data.join("queue/done")).unwrap().count();
+        if done >= 2 || t.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.kill();
+    drop(s);
+    let s = Server::start(&data, &["--batch", "4"], &[]);
+    for z in &zips[n / 2..] {
+        acked.push(upload(&s, z));
+    }
+    let mut seqs = Vec::new();
+    for id in &acked {
+        let v = wacht(&s, id);
+        assert_eq!(v["status"], "gepubliceerd", "{v}");
+        seqs.push(v["seq"].as_u64().unwrap());
+    }
+    seqs.sort();
+    seqs.dedup();
+    assert_eq!(seqs.len(), n, "every delivery has its own ledger record");
+    let mut ledger = ledger_leveringen(&s);
+    assert_eq!(ledger.len(), n, "{ledger:?}");
+    ledger.sort();
+    ledger.dedup();
+    assert_eq!(ledger.len(), n, "no delivery twice in the ledger");
+    drop(s);
+    let out = cli(&data, &["verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clean"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn graceful_shutdown_keeps_the_queue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut s = Server::start(&data, &[], &[]);
+    let id = upload(&s, &generated(tmp.path(), "stop", 0));
+    // SIGTERM: the server stops accepting, finishes what runs, and exits 0.
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(s.child.id() as i32, libc::SIGTERM);
+    }
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    drop(s);
+    let s = Server::start(&data, &[], &[]);
+    assert_eq!(wacht(&s, &id)["status"], "gepubliceerd");
+}
