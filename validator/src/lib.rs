@@ -77,7 +77,7 @@ pub fn rules_markdown() -> String {
         "regelbank checks {} rules. Codes `LVBB…`, `BHKV…` and `STOP…` are the official codes, used where our rule is the same rule; `RB…` codes are our own. Every rule has a failing and a passing fixture under `fixtures/rules/` (package rules: the tests named in the table).\n",
         cat.len()
     );
-    s.push_str("Ernst: `fout` rejects the delivery; `waarschuwing`, `ontraden` and `informatie` are reported only. Fase: where the rule runs (`pakket`: reading the zip or directory; `parser`: reading a file into the STOP model; `bestand`: per STOP file with its XML tree; `levering`: the package as a whole and the store's history; `schema`: the XSD layer).\n\n");
+    s.push_str("Ernst: `fout` rejects the delivery; `waarschuwing`, `ontraden` and `informatie` are reported only. Fase: where the rule runs (`pakket`: reading the zip or directory; `parser`: reading a file into the STOP model; `bestand`: per STOP file with its XML tree; `levering`: the package as a whole and the store's history; `schema`: the XSD layer; `toegang`: the HTTP server at upload, against the aanleveraar's token and mandates).\n\n");
     for g in Groep::ALLE {
         let rs: Vec<_> = cat.iter().filter(|r| r.groep == g).collect();
         if rs.is_empty() {

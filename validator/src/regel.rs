@@ -71,6 +71,8 @@ pub enum Fase {
     Levering,
     /// Against the XML schemas (`validator::xsd`).
     Schema,
+    /// At upload, against the aanleveraar's credentials (the HTTP server), before processing.
+    Toegang,
 }
 
 impl Fase {
@@ -81,6 +83,7 @@ impl Fase {
             Fase::Bestand => "bestand",
             Fase::Levering => "levering",
             Fase::Schema => "schema",
+            Fase::Toegang => "toegang",
         }
     }
 }

@@ -38,10 +38,12 @@ regel!(LVBB1553, Fout, Inhoudelijk, Opdracht, Levering, "LVBB", "A publication c
     "De publicatie {id} is al bekendgemaakt op {datum}; afbreken kan alleen vóór de datum van bekendmaking.");
 regel!(RB3007, Waarschuwing, Inhoudelijk, Opdracht, Levering, "regelbank", "An afbreekopdracht on behalf of another bevoegd gezag than the publication's is reported",
     "De publicatie '{id}' is aangeleverd namens bevoegd gezag {eigenaar}; deze afbreekopdracht is namens {bg}.");
+regel!(LVBB1512, Fout, Technisch, Opdracht, Toegang, "LVBB", "The aanleveraar is the one the upload is authenticated as and holds a mandate for idBevoegdGezag (checked by the HTTP server at upload; answered with 403)",
+    "Aanleveraar {aanleveraar} is niet gemachtigd voor deze levering: {reden}.");
 
 pub static REGELS: &[&Regel] = &[
     &LVBB1506, &BHKV9998, &LVBB1012, &RB3001, &RB3002, &RB3003, &LVBB1501, &LVBB1519, &RB3004, &RB3005,
-    &LVBB1502, &LVBB1551, &RB3006, &LVBB1553, &RB3007,
+    &LVBB1502, &LVBB1551, &RB3006, &LVBB1553, &RB3007, &LVBB1512,
 ];
 
 fn id_levering_geldig(s: &str) -> bool {
