@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Nesting depth beyond which a document is refused.
 pub const MAX_DEPTH: usize = 512;
@@ -132,7 +132,8 @@ struct Attr {
 
 /// A parsed XML document.
 pub struct Document {
-    src: String,
+    /// Shared, so that a part of the text can outlive the tree ([`Document::source_arc`]).
+    src: Arc<String>,
     nodes: Vec<Node>,
     attrs: Vec<Attr>,
     attr_values: String,
@@ -323,7 +324,7 @@ impl Document {
         let built = build(&src);
         match built {
             Ok(b) => Ok(Document {
-                src,
+                src: Arc::new(src),
                 nodes: b.nodes,
                 attrs: b.attrs,
                 attr_values: b.attr_values,
@@ -350,6 +351,11 @@ impl Document {
 
     pub fn source(&self) -> &str {
         &self.src
+    }
+
+    /// The source text, shared: it stays alive after the tree is dropped (no copy).
+    pub fn source_arc(&self) -> Arc<String> {
+        Arc::clone(&self.src)
     }
 
     pub fn node_count(&self) -> usize {

@@ -772,6 +772,79 @@ impl Tekst {
         Tekst { prolog: Raw::empty(), nodes: vec![n], epilog: Raw::empty(), bron_pad, index: Arc::default() }
     }
 
+    /// The root start and end tag of `als_regelingversie(Tekst::uit_document(doc, node), wordt)`
+    /// (end tag empty for `<x/>`), without building the subtree: every byte between them is
+    /// the source's own (`doc.raw(node)` minus its start and end tag). For storing an initial
+    /// regeling version straight from the parsed besluit.
+    pub fn regelingversie_tags(doc: &Document, node: NodeId, wordt: &str) -> (String, String) {
+        fn walk(doc: &Document, n: NodeId, local: &mut Bindings, outer: &Bindings, out: &mut Vec<(String, String)>) {
+            let mark = local.0.len();
+            let raw = doc.raw(n);
+            let tag = &raw[..tag::start_tag_len(raw)];
+            if tag.contains("xmlns") {
+                local.push_tag(tag);
+            }
+            // As `needed_declarations` with an empty target.
+            let target = Bindings::default();
+            let check = |p: &str, local: &Bindings, out: &mut Vec<(String, String)>| {
+                if local.has(p) || out.iter().any(|(q, _)| q == p) {
+                    return;
+                }
+                let (u, t) = (outer.get(p), target.get(p));
+                if u != t && (p.is_empty() || !u.is_empty()) {
+                    out.push((p.to_string(), u.to_string()));
+                }
+            };
+            check(prefix_of(doc.qname(n)), local, out);
+            if tag[tag::name_end(tag)..].contains(':') {
+                for a in tag::Attrs::new(tag) {
+                    let name = &tag[a.name.0..a.name.1];
+                    let p = prefix_of(name);
+                    if !tag::is_ns_decl(name) && !p.is_empty() {
+                        check(p, local, out);
+                    }
+                }
+            }
+            for c in doc.children(n) {
+                if doc.is_element(c) {
+                    walk(doc, c, local, outer, out);
+                }
+            }
+            local.0.truncate(mark);
+        }
+        let raw = doc.raw(node);
+        let tl = tag::start_tag_len(raw);
+        let start = &raw[..tl];
+        let end = if start.ends_with("/>") {
+            ""
+        } else {
+            let k = raw.rfind("</").filter(|&k| k >= tl).unwrap_or(raw.len());
+            &raw[k..]
+        };
+        let mut outer = Bindings::default();
+        let mut ancestors = Vec::new();
+        let mut cur = doc.parent(node);
+        while let Some(a) = cur {
+            ancestors.push(a);
+            cur = doc.parent(a);
+        }
+        for &a in ancestors.iter().rev() {
+            let raw = doc.raw(a);
+            outer.push_tag(&raw[..tag::start_tag_len(raw)]);
+        }
+        let mut decls = Vec::new();
+        walk(doc, node, &mut Bindings::default(), &outer, &mut decls);
+        decls.sort();
+        let uri = doc.ns(node);
+        let ns = (!uri.is_empty()).then(|| Arc::from(uri));
+        let end_raw = (!start.ends_with("/>")).then(|| Raw::new(end));
+        let mut e = Element::from_parts(Raw::new(start), end_raw, ns, Vec::new(), (0, 0));
+        e.add_declarations(&decls);
+        let t = als_regelingversie(Tekst::from_element(e), wordt);
+        let root = t.root().expect("a root element");
+        (root.start_tag().to_string(), root.end_tag().to_string())
+    }
+
     /// A text of these top-level nodes.
     pub fn from_nodes(nodes: Vec<Node>) -> Tekst {
         Tekst { prolog: Raw::empty(), nodes, epilog: Raw::empty(), bron_pad: None, index: Arc::default() }
