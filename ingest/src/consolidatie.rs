@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -58,8 +58,9 @@ pub fn heeft_herkomst(element: &str) -> bool {
 /// The texts of one STOP file, taken while its XML tree is alive.
 #[derive(Default)]
 pub struct Teksten {
-    /// Initial regeling versions: (wordt, text in its stored form).
-    pub initieel: Vec<(String, Tekst)>,
+    /// Initial regeling versions: (wordt, text in its stored form, kept as the besluit's own
+    /// bytes plus how they are cut into store nodes).
+    pub initieel: Vec<(String, Arc<BronTekst>)>,
     /// Mutations in document order: (was, wordt, the RegelingMutatie element).
     pub mutaties: Vec<(Option<String>, Option<String>, Tekst)>,
     /// The besluit (or revisie, rectificatie) this file delivers: the provenance of the units
@@ -302,6 +303,18 @@ impl Herkomst {
         Ok(Herkomst { eenheden: eenheden.into_iter().collect() })
     }
 
+    /// An initial version given as the wIds of its units ([`heeft_herkomst`]): every unit
+    /// comes from `besluit`.
+    fn initieel_wids(wids: &[String], besluit: Option<&Arc<Besluit>>) -> Herkomst {
+        let mut h = Herkomst::default();
+        if let Some(b) = besluit {
+            for w in wids {
+                h.eenheden.insert(w.clone(), Arc::clone(b));
+            }
+        }
+        h
+    }
+
     /// An initial version: every unit comes from `besluit`.
     pub fn initieel(tekst: &Tekst, besluit: Option<&Arc<Besluit>>) -> Herkomst {
         let mut h = Herkomst::default();
@@ -385,13 +398,223 @@ fn eenheden_rond(t: &Tekst, wid: &str, zelf: bool, out: &mut HashSet<String>) {
     }
 }
 
+/// An initial regeling version taken from its besluit without building its [`Tekst`]: the
+/// stored root tags ([`Tekst::regelingversie_tags`]), the besluit's source (shared, so the
+/// parsed tree can be dropped) and how the bytes between the tags are cut into store nodes.
+/// Stored with [`BronTekst::knopen`]; the [`Tekst`] is built only when a mutation in the same
+/// package or group needs it (parsed from the stored form, as it would be read from the store).
+pub struct BronTekst {
+    src: Arc<String>,
+    kop: String,
+    eind: String,
+    /// Store nodes, children before parents; the last one is the root element's (absent for
+    /// `<Regeling…/>`).
+    plan: Vec<PlanKnoop>,
+    /// wIds of the units with provenance.
+    wids: Vec<String>,
+    /// Span of the root element in `src`.
+    span: (usize, usize),
+    tekst: OnceLock<Tekst>,
+}
+
+enum Deel {
+    /// Source bytes.
+    Bron(usize, usize),
+    /// The stored root start tag.
+    Kop,
+    /// The stored root end tag.
+    Eind,
+    /// An earlier node of the plan.
+    Kind(usize),
+}
+
+enum PlanKnoop {
+    /// A unit: its source bytes.
+    Blad(usize, usize),
+    Structuur(Vec<Deel>),
+}
+
+impl BronTekst {
+    /// The regeling (a `Regeling*` element) at `node` as the version `wordt`.
+    fn van(doc: &Document, node: NodeId, wordt: &str) -> BronTekst {
+        let (kop, eind) = Tekst::regelingversie_tags(doc, node, wordt);
+        let mut plan = Vec::new();
+        if !eind.is_empty() {
+            plan_structuur(doc, node, true, &mut plan);
+        }
+        let mut wids = Vec::new();
+        for n in doc.descendants(node) {
+            if doc.is_element(n)
+                && heeft_herkomst(doc.name(n))
+                && let Some(w) = doc.attr(n, "wId")
+            {
+                wids.push(w.to_string());
+            }
+        }
+        BronTekst { src: doc.source_arc(), kop, eind, plan, wids, span: doc.span(node), tekst: OnceLock::new() }
+    }
+
+    /// The text in its stored form.
+    pub fn to_xml(&self) -> String {
+        if self.eind.is_empty() {
+            return self.kop.clone();
+        }
+        let (s, e) = self.span;
+        let raw = &self.src[s..e];
+        let inner_start = s + tag_len(raw);
+        let inner_end = e - self.eind.len();
+        let mut out = String::with_capacity(self.kop.len() + (inner_end - inner_start) + self.eind.len());
+        out.push_str(&self.kop);
+        out.push_str(&self.src[inner_start..inner_end]);
+        out.push_str(&self.eind);
+        out
+    }
+
+    /// The text as a [`Tekst`] (built once, on first use).
+    pub fn tekst(&self) -> Tekst {
+        self.tekst
+            .get_or_init(|| Tekst::parse(&self.to_xml()).expect("a regeling cut from a well-formed besluit parses"))
+            .clone()
+    }
+
+    /// The store nodes, children before parents; the last one is the root: the same nodes as
+    /// [`knopen`] of the [`Tekst`]. Made one at a time, so the store can write each before the
+    /// next exists.
+    pub fn knopen(&self) -> impl Iterator<Item = StoreNode> + '_ {
+        let mut hashes: Vec<NodeHash> = Vec::with_capacity(self.plan.len());
+        let bytes = |s: usize, e: usize| self.src.as_bytes()[s..e].to_vec();
+        let mut plan = self.plan.iter();
+        let mut klaar = false;
+        std::iter::from_fn(move || {
+            if let Some(p) = plan.next() {
+                let node = match p {
+                    PlanKnoop::Blad(s, e) => StoreNode::leaf(bytes(*s, *e)),
+                    PlanKnoop::Structuur(delen) => StoreNode::new(
+                        delen
+                            .iter()
+                            .map(|d| match d {
+                                Deel::Bron(s, e) => Stuk::Bytes(bytes(*s, *e)),
+                                Deel::Kop => Stuk::Bytes(self.kop.as_bytes().to_vec()),
+                                Deel::Eind => Stuk::Bytes(self.eind.as_bytes().to_vec()),
+                                Deel::Kind(i) => Stuk::Kind(hashes[*i]),
+                            })
+                            .collect(),
+                    )
+                    .normalized(),
+                };
+                hashes.push(node.hash());
+                return Some(node);
+            }
+            if klaar {
+                return None;
+            }
+            klaar = true;
+            let root = match hashes.last() {
+                Some(&h) if !self.eind.is_empty() => Stuk::Kind(h),
+                _ => Stuk::Bytes(self.kop.as_bytes().to_vec()),
+            };
+            Some(StoreNode::new(vec![Stuk::Bytes(Vec::new()), root, Stuk::Bytes(Vec::new())]).normalized())
+        })
+    }
+}
+
+fn tag_len(raw: &str) -> usize {
+    // The start tag ends at the first '>' outside a quoted attribute value.
+    let mut quote = None;
+    for (i, b) in raw.bytes().enumerate() {
+        match (quote, b) {
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => return i + 1,
+            _ => {}
+        }
+    }
+    raw.len()
+}
+
+/// Plan the node of a structure element (or the root), children first; returns its index.
+fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoop>) -> usize {
+    let (s, e) = doc.span(n);
+    let raw = doc.raw(n);
+    let tl = tag_len(raw);
+    let k = raw.rfind("</").filter(|&k| k >= tl).unwrap_or(raw.len());
+    let mut delen = vec![if root { Deel::Kop } else { Deel::Bron(s, s + tl) }];
+    let mut cur = s + tl;
+    for c in doc.children(n) {
+        if !doc.is_element(c) {
+            continue;
+        }
+        let name = doc.name(c);
+        let structuur = STRUCTUUR.contains(&name);
+        if !structuur && !EENHEID.contains(&name) {
+            continue;
+        }
+        let (cs, ce) = doc.span(c);
+        let j = if structuur {
+            if doc.raw(c)[..tag_len(doc.raw(c))].ends_with("/>") {
+                continue; // stored as bytes of its parent
+            }
+            plan_structuur(doc, c, false, plan)
+        } else {
+            plan.push(PlanKnoop::Blad(cs, ce));
+            plan.len() - 1
+        };
+        if cs > cur {
+            delen.push(Deel::Bron(cur, cs));
+        }
+        delen.push(Deel::Kind(j));
+        cur = ce;
+    }
+    if s + k > cur {
+        delen.push(Deel::Bron(cur, s + k));
+    }
+    delen.push(if root { Deel::Eind } else { Deel::Bron(s + k, e) });
+    plan.push(PlanKnoop::Structuur(delen));
+    plan.len() - 1
+}
+
+/// The text of a regeling version: a [`Tekst`], or an initial version still in its besluit's
+/// bytes ([`BronTekst`]).
+#[derive(Clone)]
+pub enum VersieTekst {
+    Tekst(Tekst),
+    Bron(Arc<BronTekst>),
+}
+
+impl std::fmt::Debug for VersieTekst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersieTekst::Tekst(t) => t.fmt(f),
+            VersieTekst::Bron(b) => f.debug_struct("BronTekst").field("bytes", &(b.span.1 - b.span.0)).finish(),
+        }
+    }
+}
+
+impl VersieTekst {
+    /// The text as a [`Tekst`].
+    pub fn tekst(&self) -> Tekst {
+        match self {
+            VersieTekst::Tekst(t) => t.clone(),
+            VersieTekst::Bron(b) => b.tekst(),
+        }
+    }
+
+    /// The store nodes, children first, the root last.
+    pub fn knopen(&self) -> Box<dyn Iterator<Item = StoreNode> + '_> {
+        match self {
+            VersieTekst::Tekst(t) => Box::new(knopen(t).into_iter()),
+            VersieTekst::Bron(b) => Box::new(b.knopen()),
+        }
+    }
+}
+
 /// One regeling version built from a package.
 #[derive(Debug, Clone)]
 pub struct Versie {
     /// Expression id of the version (`wordt`).
     pub expressie: String,
     /// Its text in the stored form.
-    pub tekst: Tekst,
+    pub tekst: VersieTekst,
     /// Its provenance.
     pub herkomst: Herkomst,
 }
@@ -440,7 +663,7 @@ pub fn teksten(b: &StopBestand, datum_bekendmaking: Option<&str>) -> Teksten {
             && let Some(w) = doc.attr(n, "wordt").map(str::trim).filter(|s| !s.is_empty())
             && !binnen_mutatie(doc, n)
         {
-            out.initieel.push((w.to_string(), als_regelingversie(Tekst::uit_document(doc, n), w)));
+            out.initieel.push((w.to_string(), Arc::new(BronTekst::van(doc, n, w))));
         }
     }
     out
@@ -465,8 +688,8 @@ pub fn versies(
     let mut nieuw: Vec<Versie> = Vec::new();
     for (_, t) in teksten {
         for (e, tekst) in &t.initieel {
-            let herkomst = Herkomst::initieel(tekst, t.besluit.as_ref());
-            nieuw.push(Versie { expressie: e.clone(), tekst: tekst.clone(), herkomst });
+            let herkomst = Herkomst::initieel_wids(&tekst.wids, t.besluit.as_ref());
+            nieuw.push(Versie { expressie: e.clone(), tekst: VersieTekst::Bron(Arc::clone(tekst)), herkomst });
         }
     }
     let mut gevonden: HashMap<String, usize> = nieuw.iter().enumerate().map(|(i, v)| (v.expressie.clone(), i)).collect();
@@ -474,7 +697,7 @@ pub fn versies(
         for (was, wordt, mutatie) in &t.mutaties {
             let (Some(was), Some(wordt)) = (was, wordt) else { continue };
             let (basis, basis_herkomst) = match gevonden.get(was) {
-                Some(&i) => (Some(nieuw[i].tekst.clone()), Some(nieuw[i].herkomst.clone())),
+                Some(&i) => (Some(nieuw[i].tekst.tekst()), Some(nieuw[i].herkomst.clone())),
                 None => match bron.tekst(was)? {
                     Some(t) => (Some(t), bron.herkomst(was)?),
                     None => (None, None),
@@ -486,7 +709,7 @@ pub fn versies(
                     let herkomst = Herkomst::na_mutatie(&basis, basis_herkomst.as_ref(), &toepassing, t.besluit.as_ref());
                     gevonden.insert(wordt.clone(), nieuw.len());
                     let tekst = als_regelingversie(toepassing.tekst, wordt);
-                    nieuw.push(Versie { expressie: wordt.clone(), tekst, herkomst });
+                    nieuw.push(Versie { expressie: wordt.clone(), tekst: VersieTekst::Tekst(tekst), herkomst });
                 }
                 Err(ms) => meldingen.extend(ms),
             }
@@ -563,6 +786,71 @@ mod tests {
     const NS: &str = "https://standaarden.overheid.nl/stop/imop/tekst/";
     const LID2: &str = r#"<Lid eId="art_1__para_2" wId="r_1__art_1__para_2"><LidNummer>2.</LidNummer><Inhoud><Al>Twee.</Al></Inhoud></Lid>"#;
     const ART2: &str = r#"<Artikel eId="art_2" wId="r_1__art_2"><Kop><Label>Artikel</Label><Nummer>2</Nummer></Kop><Inhoud><Al>Artikel twee.</Al></Inhoud></Artikel>"#;
+
+    /// The initial version taken straight from the besluit's bytes ([`BronTekst`]) is the same
+    /// text, with the same store nodes and provenance, as the one cut out as a [`Tekst`].
+    fn zelfde_als_uit_document(naam: &str, xml: &str) -> usize {
+        let doc = Document::parse_str(xml).unwrap();
+        let mut n = 0;
+        for id in doc.descendants(doc.root().unwrap()) {
+            if !doc.is_element(id) || !REGELINGEN.contains(&doc.name(id)) || Some(id) == doc.root() {
+                continue;
+            }
+            let w = "/akn/nl/act/gm9999/2027/test@2027-01-01";
+            let bron = BronTekst::van(&doc, id, w);
+            let tekst = als_regelingversie(Tekst::uit_document(&doc, id), w);
+            assert_eq!(bron.to_xml(), tekst.to_xml(), "{naam}");
+            let (a, b): (Vec<StoreNode>, _) = (bron.knopen().collect(), knopen(&tekst));
+            assert_eq!(a.len(), b.len(), "{naam}");
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.hash(), y.hash(), "{naam}");
+            }
+            let besluit = Arc::new(Besluit { expressie: "b".into(), work: "w".into(), datum_bekendmaking: None });
+            assert_eq!(Herkomst::initieel_wids(&bron.wids, Some(&besluit)), Herkomst::initieel(&tekst, Some(&besluit)), "{naam}");
+            assert_eq!(bron.tekst().to_xml(), tekst.to_xml(), "{naam}");
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn bron_tekst_is_the_cut_out_text() {
+        let mut n = 0;
+        let mut dirs = vec![fixtures::fixtures_dir().join("deliveries"), fixtures::fixtures_dir().join("chains")];
+        let shared = match std::env::var("REGELBANK_SHARED") {
+            Ok(s) => std::path::PathBuf::from(s).join("deliveries"),
+            Err(_) => fixtures::fixtures_dir().join("../../shared/deliveries"),
+        };
+        if shared.is_dir() {
+            dirs.push(shared);
+        }
+        while let Some(d) = dirs.pop() {
+            let rd = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+            for e in rd {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "xml")
+                    && let Ok(xml) = std::fs::read_to_string(&p)
+                    && Document::parse_str(&xml).is_ok()
+                {
+                    n += zelfde_als_uit_document(&p.display().to_string(), &xml);
+                }
+            }
+        }
+        let spec = fixtures::GenSpec { regelingen: 2, artikelen: 30, with_gio: true, ..Default::default() };
+        for f in fixtures::generate_delivery(&spec, 3) {
+            if f.name.ends_with(".xml") {
+                n += zelfde_als_uit_document(&f.name, std::str::from_utf8(&f.bytes).unwrap());
+            }
+        }
+        // Prefixes declared outside the regeling, a self-closing structure element, was/componentnaam.
+        let xml = format!(
+            r#"<?xml version="1.0"?><b:Besluit xmlns:b="urn:b" xmlns:t="{NS}" xmlns:x="urn:x"><t:WijzigBijlage><t:RegelingCompact componentnaam="c" was="w" wordt="oud" x:a="1"><t:Lichaam><t:Hoofdstuk/><t:Hoofdstuk eId="chp_1" wId="h1"> <t:Kop/> <t:Artikel eId="art_1" wId="a1"><t:Lid wId="a1_l1"/></t:Artikel><!--c--></t:Hoofdstuk> </t:Lichaam></t:RegelingCompact><t:RegelingVrijetekst wordt="v"/></t:WijzigBijlage></b:Besluit>"#
+        );
+        n += zelfde_als_uit_document("prefixes", &xml);
+        assert!(n >= 10, "only {n} regelingen compared");
+    }
 
     fn regeling() -> Tekst {
         Tekst::parse(&format!(

@@ -360,7 +360,7 @@ struct PipelineBron<'a> {
 impl consolidatie::Bron for PipelineBron<'_> {
     fn tekst(&self, expressie: &str) -> Result<Option<Tekst>, IngestError> {
         if let Some(v) = self.pending.and_then(|p| p.get(expressie)) {
-            return Ok(Some(v.tekst.clone()));
+            return Ok(Some(v.tekst.tekst()));
         }
         self.historie.opgeslagen_tekst(expressie)
     }
@@ -622,7 +622,7 @@ fn prepare(
     }
     nieuwe_versies.retain(|v| effects.expressions.iter().any(|e| e.expression == v.expressie));
     for v in &nieuwe_versies {
-        let put = txn.put_tree(consolidatie::knopen(&v.tekst))?;
+        let put = txn.put_tree(v.tekst.knopen())?;
         derived.extend(put.needs.iter().copied());
         derived.extend(put.pack);
         // Provenance: a tree of its own (shares unchanged leaves with the was-version's).
