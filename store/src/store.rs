@@ -604,14 +604,26 @@ impl<'s> Txn<'s> {
     /// Stage a blob. Idempotent: nothing is written if the blob is already staged or stored
     /// intact (a stored blob that fails verification is staged again and replaced at commit).
     pub fn put_blob(&mut self, bytes: &[u8]) -> Result<Hash, StoreError> {
-        let h = Hash::of(bytes);
+        self.put_blob_parts(&[bytes])
+    }
+
+    /// Stage the blob that is the concatenation of `parts` (without concatenating them in
+    /// memory); like [`Txn::put_blob`] otherwise.
+    pub(crate) fn put_blob_parts(&mut self, parts: &[&[u8]]) -> Result<Hash, StoreError> {
+        let mut hasher = crate::hash::Hasher::new();
+        for p in parts {
+            hasher.update(p);
+        }
+        let h = hasher.finish();
         if self.staged.contains_key(&h) || self.store.existing_blob_state(&h) == Some(true) {
             return Ok(h);
         }
         let path = self.ensure_staging()?.join(h.to_hex());
         {
             let mut f = File::create(&path).map_err(StoreError::io(&path))?;
-            f.write_all(bytes).map_err(StoreError::io(&path))?;
+            for p in parts {
+                f.write_all(p).map_err(StoreError::io(&path))?;
+            }
             // No fsync here: commit makes every staged blob durable with one filesystem sync.
         }
         self.staged.insert(h, Staged { path });

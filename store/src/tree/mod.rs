@@ -64,7 +64,7 @@ use crate::hash::Hash;
 use crate::model::NewRecord;
 use crate::store::{Store, Txn};
 
-use codec::{Item, Obj, Shape};
+use codec::{Item, Shape};
 use pack::Entry;
 
 /// The hash of a tree node: SHA-256 of its canonical encoding.
@@ -224,7 +224,10 @@ impl Txn<'_> {
     pub fn put_tree<I: IntoIterator<Item = Node>>(&mut self, nodes: I) -> Result<PutTree, StoreError> {
         let store = self.store;
         store.nodes.catch_up(store)?;
-        let mut objs: Vec<Obj> = Vec::new();
+        // New objects: (hash, length) in order, their bytes back to back in `data` (one buffer,
+        // written after the pack's table without another copy).
+        let mut objs: Vec<(Hash, u32)> = Vec::new();
+        let mut data: Vec<u8> = Vec::new();
         let mut in_pack: HashSet<Hash> = HashSet::new();
         let mut known: HashSet<Hash> = HashSet::new();
         let mut needs: BTreeSet<usize> = BTreeSet::new();
@@ -264,7 +267,10 @@ impl Txn<'_> {
                     }
                 }
                 in_pack.insert(o.hash);
-                objs.push(o);
+                let len = u32::try_from(o.bytes.len())
+                    .map_err(|_| StoreError::InvalidTree(format!("object {} is larger than 4 GiB", o.hash)))?;
+                objs.push((o.hash, len));
+                data.extend_from_slice(&o.bytes);
             }
             hashes.push(h);
         }
@@ -273,15 +279,17 @@ impl Txn<'_> {
         };
         let mut out = PutTree { root, hashes, pack: None, objects: objs.len(), pack_bytes: 0, needs: Vec::new() };
         if !objs.is_empty() {
-            let (bytes, entries) = pack::encode(&objs).map_err(StoreError::InvalidTree)?;
-            let ph = self.put_blob(&bytes)?;
+            let (head, entries) = pack::encode_head(&objs).map_err(StoreError::InvalidTree)?;
+            let ph = self.put_blob_parts(&[&head, &data])?;
+            let len = (head.len() + data.len()) as u64;
+            drop(data);
             let i = self.tree.packs.len();
             for e in &entries {
                 self.tree.objects.entry(e.hash).or_insert(i);
             }
-            self.tree.packs.push(StagedPack { hash: ph, len: bytes.len() as u64, entries, needs: needs.clone() });
+            self.tree.packs.push(StagedPack { hash: ph, len, entries, needs: needs.clone() });
             out.pack = Some(ph);
-            out.pack_bytes = bytes.len() as u64;
+            out.pack_bytes = len;
         }
         out.needs = needs.iter().map(|&i| self.tree.packs[i].hash).collect();
         Ok(out)

@@ -18,7 +18,7 @@ use std::hash::BuildHasherDefault;
 
 use crate::hash::Hash;
 
-use super::codec::{Obj, hash_at};
+use super::codec::hash_at;
 use super::read::PrefixHasher;
 
 pub(crate) const MAGIC: &[u8; 8] = b"RBPACK1\n";
@@ -41,7 +41,8 @@ impl Entry {
 
 /// Encode objects as a pack; returns the bytes and the entries. Objects must be distinct and
 /// each shorter than 4 GiB (callers hold them in memory).
-pub(crate) fn encode(objs: &[Obj]) -> Result<(Vec<u8>, Vec<Entry>), String> {
+#[cfg(test)]
+pub(crate) fn encode(objs: &[super::codec::Obj]) -> Result<(Vec<u8>, Vec<Entry>), String> {
     let count = u32::try_from(objs.len()).map_err(|_| "too many objects for one pack".to_string())?;
     let data: usize = objs.iter().map(|o| o.bytes.len()).sum();
     let mut out = Vec::with_capacity(HEADER + ENTRY * objs.len() + data);
@@ -58,6 +59,25 @@ pub(crate) fn encode(objs: &[Obj]) -> Result<(Vec<u8>, Vec<Entry>), String> {
     }
     for o in objs {
         out.extend_from_slice(&o.bytes);
+    }
+    Ok((out, entries))
+}
+
+/// The header and table of a pack whose objects, in this order, are `objs` (hash, encoded
+/// length); the pack is these bytes followed by the objects' bytes back to back. Returns the
+/// bytes and the entries.
+pub(crate) fn encode_head(objs: &[(Hash, u32)]) -> Result<(Vec<u8>, Vec<Entry>), String> {
+    let count = u32::try_from(objs.len()).map_err(|_| "too many objects for one pack".to_string())?;
+    let mut out = Vec::with_capacity(HEADER + ENTRY * objs.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&count.to_le_bytes());
+    let mut entries = Vec::with_capacity(objs.len());
+    let mut offset = (HEADER + ENTRY * objs.len()) as u64;
+    for &(hash, len) in objs {
+        out.extend_from_slice(&hash.0);
+        out.extend_from_slice(&len.to_le_bytes());
+        entries.push(Entry { hash, offset, len });
+        offset += u64::from(len);
     }
     Ok((out, entries))
 }
@@ -107,6 +127,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Vec<Entry>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::codec::Obj;
 
     #[test]
     fn round_trip_and_damage() {
