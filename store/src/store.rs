@@ -588,7 +588,7 @@ impl std::fmt::Debug for Txn<'_> {
 }
 
 impl<'s> Txn<'s> {
-    fn ensure_staging(&mut self) -> Result<&Path, StoreError> {
+    pub(crate) fn ensure_staging(&mut self) -> Result<&Path, StoreError> {
         if !self.staging_created {
             fs::create_dir_all(&self.staging).map_err(StoreError::io(&self.staging))?;
             self.staging_created = true;
@@ -628,6 +628,13 @@ impl<'s> Txn<'s> {
         }
         self.staged.insert(h, Staged { path });
         Ok(h)
+    }
+
+    /// A fresh path in this transaction's staging directory for a temporary file.
+    pub(crate) fn staging_temp(&mut self, what: &str) -> Result<PathBuf, StoreError> {
+        self.tmp_counter += 1;
+        let name = format!("{what}-{}.tmp", self.tmp_counter);
+        Ok(self.ensure_staging()?.join(name))
     }
 
     /// Stage a blob from a reader, hashing while streaming to a staging temp file.

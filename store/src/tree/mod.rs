@@ -224,10 +224,10 @@ impl Txn<'_> {
     pub fn put_tree<I: IntoIterator<Item = Node>>(&mut self, nodes: I) -> Result<PutTree, StoreError> {
         let store = self.store;
         store.nodes.catch_up(store)?;
-        // New objects: (hash, length) in order, their bytes back to back in `data` (one buffer,
-        // written after the pack's table without another copy).
+        // New objects: (hash, length) in order, their bytes back to back in `data` (written after
+        // the pack's table without another copy; a large pack's data goes to a staging file).
         let mut objs: Vec<(Hash, u32)> = Vec::new();
-        let mut data: Vec<u8> = Vec::new();
+        let mut data = PackData { spill: self.staging_temp("pack-data")?, ..PackData::default() };
         let mut in_pack: HashSet<Hash> = HashSet::new();
         let mut known: HashSet<Hash> = HashSet::new();
         let mut needs: BTreeSet<usize> = BTreeSet::new();
@@ -270,7 +270,7 @@ impl Txn<'_> {
                 let len = u32::try_from(o.bytes.len())
                     .map_err(|_| StoreError::InvalidTree(format!("object {} is larger than 4 GiB", o.hash)))?;
                 objs.push((o.hash, len));
-                data.extend_from_slice(&o.bytes);
+                data.push(&o.bytes)?;
             }
             hashes.push(h);
         }
@@ -280,9 +280,27 @@ impl Txn<'_> {
         let mut out = PutTree { root, hashes, pack: None, objects: objs.len(), pack_bytes: 0, needs: Vec::new() };
         if !objs.is_empty() {
             let (head, entries) = pack::encode_head(&objs).map_err(StoreError::InvalidTree)?;
-            let ph = self.put_blob_parts(&[&head, &data])?;
-            let len = (head.len() + data.len()) as u64;
-            drop(data);
+            let len = head.len() as u64 + data.len;
+            let ph = match data.file {
+                None => self.put_blob_parts(&[&head, &data.mem])?,
+                Some((path, f)) => {
+                    let r = f
+                        .into_inner()
+                        .map_err(|e| StoreError::io(&path)(e.into_error()))
+                        .and_then(|_| std::fs::File::open(&path).map_err(StoreError::io(&path)));
+                    let res = r.and_then(|f| {
+                        let mut rd = std::io::Read::chain(
+                            std::io::Cursor::new(&head),
+                            std::io::BufReader::with_capacity(1 << 20, f),
+                        );
+                        self.put_blob_reader(&mut rd)
+                    });
+                    let _ = std::fs::remove_file(&path);
+                    let (h, n) = res?;
+                    debug_assert_eq!(n, len);
+                    h
+                }
+            };
             let i = self.tree.packs.len();
             for e in &entries {
                 self.tree.objects.entry(e.hash).or_insert(i);
@@ -298,6 +316,42 @@ impl Txn<'_> {
     /// The packs this transaction has written, in order.
     pub fn packs(&self) -> Vec<Hash> {
         self.tree.packs.iter().map(|p| p.hash).collect()
+    }
+}
+
+/// The data part of a pack being written: in memory, and beyond [`SPILL`] bytes in a staging
+/// file (so a 50 MB text is not held in memory as well as its source).
+#[derive(Default)]
+struct PackData {
+    /// Where the data goes when it grows beyond [`SPILL`].
+    spill: std::path::PathBuf,
+    mem: Vec<u8>,
+    file: Option<(std::path::PathBuf, std::io::BufWriter<std::fs::File>)>,
+    len: u64,
+}
+
+const SPILL: usize = 8 << 20;
+
+impl PackData {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write as _;
+        self.len += bytes.len() as u64;
+        if self.file.is_none() && self.mem.len() + bytes.len() <= SPILL {
+            self.mem.extend_from_slice(bytes);
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let path = self.spill.clone();
+            let f = std::fs::File::create(&path).map_err(StoreError::io(&path))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            w.write_all(&self.mem).map_err(StoreError::io(&path))?;
+            self.mem = Vec::new();
+            self.file = Some((path, w));
+        }
+        if let Some((path, w)) = &mut self.file {
+            w.write_all(bytes).map_err(StoreError::io(&*path))?;
+        }
+        Ok(())
     }
 }
 
