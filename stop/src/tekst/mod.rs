@@ -777,7 +777,8 @@ impl Tekst {
     /// the source's own (`doc.raw(node)` minus its start and end tag). For storing an initial
     /// regeling version straight from the parsed besluit.
     pub fn regelingversie_tags(doc: &Document, node: NodeId, wordt: &str) -> (String, String) {
-        fn walk(doc: &Document, n: NodeId, local: &mut Bindings, outer: &Bindings, out: &mut Vec<(String, String)>) {
+        /// False once every prefix that could be needed is found (nothing more to look for).
+        fn walk(doc: &Document, n: NodeId, local: &mut Bindings, outer: &Bindings, kandidaten: usize, out: &mut Vec<(String, String)>) -> bool {
             let mark = local.0.len();
             let raw = doc.raw(n);
             let tag = &raw[..tag::start_tag_len(raw)];
@@ -805,12 +806,17 @@ impl Tekst {
                     }
                 }
             }
+            let mut verder = out.len() < kandidaten;
             for c in doc.children(n) {
+                if !verder {
+                    break;
+                }
                 if doc.is_element(c) {
-                    walk(doc, c, local, outer, out);
+                    verder = walk(doc, c, local, outer, kandidaten, out);
                 }
             }
             local.0.truncate(mark);
+            verder
         }
         let raw = doc.raw(node);
         let tl = tag::start_tag_len(raw);
@@ -832,8 +838,13 @@ impl Tekst {
             let raw = doc.raw(a);
             outer.push_tag(&raw[..tag::start_tag_len(raw)]);
         }
+        // Only prefixes bound outside (to a namespace) can be needed: the walk stops when all
+        // of them are found.
+        let mut bound: Vec<&str> = outer.0.iter().map(|(p, _)| p.as_str()).filter(|p| !outer.get(p).is_empty()).collect();
+        bound.sort_unstable();
+        bound.dedup();
         let mut decls = Vec::new();
-        walk(doc, node, &mut Bindings::default(), &outer, &mut decls);
+        walk(doc, node, &mut Bindings::default(), &outer, bound.len(), &mut decls);
         decls.sort();
         let uri = doc.ns(node);
         let ns = (!uri.is_empty()).then(|| Arc::from(uri));
