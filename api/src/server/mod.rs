@@ -21,6 +21,7 @@
 //! Identifiers in paths: see [`routes`] (percent-encoded, or the identifier's own path form).
 
 pub mod auth;
+mod cache;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -76,6 +77,9 @@ pub struct ServeArgs {
     /// Synchronous validations running at the same time at most (more wait).
     #[arg(long, default_value_t = 2)]
     pub max_validations: usize,
+    /// Memory for rendered versions (texts by format), in MB; 0 turns the cache off.
+    #[arg(long, default_value_t = 256)]
+    pub cache_mb: usize,
 }
 
 impl Default for ServeArgs {
@@ -89,6 +93,7 @@ impl Default for ServeArgs {
             upload_idle: 30,
             batch: 64,
             max_validations: 2,
+            cache_mb: 256,
         }
     }
 }
@@ -119,6 +124,7 @@ pub struct State {
     wake: Notify,
     validations: Semaphore,
     request_ids: AtomicU64,
+    cache: cache::Cache,
 }
 
 pub type AppState = Arc<State>;
@@ -150,6 +156,7 @@ pub fn state(store: Store, cfg: Config, fixed_today: bool, auth: Auth, args: Ser
         fixed_today,
         metrics: metrics::Metrics::default(),
         validations: Semaphore::new(args.max_validations.max(1)),
+        cache: cache::Cache::new(args.cache_mb << 20),
         args,
         in_progress: Mutex::new(HashSet::new()),
         wake: Notify::new(),
@@ -367,25 +374,20 @@ fn process(state: &State, batch: &[String]) -> Result<(), ProcessError> {
     let paths: Vec<PathBuf> = metas.iter().map(|m| state.queue.package_path(&m.id)).collect();
     let cfg = state.config();
     let start = Instant::now();
-    let mut next = 0;
-    let mut failure: Option<queue::QueueError> = None;
-    ingest::pipeline::ingest_many(&state.store, &paths, &cfg, |r| {
-        let meta = &metas[next];
-        next += 1;
+    let mut done = Vec::with_capacity(metas.len());
+    let r = ingest::pipeline::ingest_many(&state.store, &paths, &cfg, |r| {
+        let meta = &metas[done.len()];
         let mut resultaat = r.clone();
         resultaat.bron = format!("levering {}", meta.id);
-        let done = queue::Done { meta: meta.clone(), verwerkt: chrono::Utc::now().to_rfc3339(), resultaat };
         tracing::info!(id = %meta.id, uitkomst = r.uitkomst.as_str(), seq = ?r.seq, herhaald = r.herhaald, "processed");
         state.metrics.delivery(r.uitkomst.as_str(), start.elapsed().as_secs_f64());
-        if let Err(e) = state.queue.finish(&done) {
-            // Stays pending: processing it again returns the same result (herhaald).
-            failure.get_or_insert(e);
-        }
-    })?;
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+        done.push(queue::Done { meta: meta.clone(), verwerkt: chrono::Utc::now().to_rfc3339(), resultaat });
+    });
+    // Results that are final are recorded even when a later group failed. Until recorded they
+    // stay pending, and processing them again gives the same result (herhaald).
+    state.queue.finish(&done)?;
+    r?;
+    Ok(())
 }
 
 /// The token `regelbank demo` accepts for uploads when no `--auth` file is given.

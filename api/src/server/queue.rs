@@ -12,9 +12,9 @@
 //! the server answer 202: an acknowledged delivery is on disk.
 //!
 //! **Process exactly once.** The worker runs pending entries in id order through
-//! `ingest::pipeline::ingest_many` (which commits them to the store in groups); for each final
-//! result it writes `done/<id>.json` (tmp, fsync, rename, fsync dir) and then removes
-//! `pending/<id>`. A crash between the store commit and the done file leaves the entry pending;
+//! `ingest::pipeline::ingest_many` (which commits them to the store in groups); then it writes
+//! `done/<id>.json` for each (tmp, rename; one filesystem sync for the batch) and only then
+//! removes the `pending/<id>` directories. A crash between the store commit and the done file leaves the entry pending;
 //! processing it again finds the same package (same aanleveraar, idLevering and package hash)
 //! already in the ledger and returns the earlier result without storing anything (`herhaald`),
 //! so the ledger holds every delivery once. A crash between the done file and the removal
@@ -175,8 +175,7 @@ impl Queue {
         let pending = self.dir.join("pending");
         let to = pending.join(&meta.id);
         fs::rename(&tmp, &to).map_err(io(&to))?;
-        sync_dir(&pending)?;
-        sync_dir(&self.dir.join("tmp"))
+        sync_dir(&pending)
     }
 
     /// Pending ids in arrival order.
@@ -201,14 +200,33 @@ impl Queue {
         }
     }
 
-    /// Record the final result of an entry, then drop its package.
-    pub fn finish(&self, done: &Done) -> Result<(), QueueError> {
-        let id = &done.meta.id;
-        write_durable(&self.done_path(id), &serde_json::to_vec_pretty(done).expect("result serialises"))?;
-        sync_dir(&self.dir.join("done"))?;
-        let p = self.dir.join("pending").join(id);
-        fs::remove_dir_all(&p).map_err(io(&p))?;
-        sync_dir(&self.dir.join("pending"))
+    /// Record the final results of entries, then drop their packages. Every done file is
+    /// durable before any pending copy is removed (one `syncfs` on Linux for the whole set,
+    /// else an fsync per file); a crash in between leaves both, and [`Queue::open`] removes the
+    /// pending copy.
+    pub fn finish(&self, done: &[Done]) -> Result<(), QueueError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let per_file = !cfg!(target_os = "linux");
+        for d in done {
+            write_file(&self.done_path(&d.meta.id), &serde_json::to_vec_pretty(d).expect("result serialises"), per_file)?;
+        }
+        let done_dir = self.dir.join("done");
+        sync_dir(&done_dir)?;
+        #[cfg(target_os = "linux")]
+        {
+            let f = File::open(&done_dir).map_err(io(&done_dir))?;
+            // SAFETY: syncfs on a valid open file descriptor.
+            if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&f)) } != 0 {
+                return Err(io(&done_dir)(std::io::Error::last_os_error()));
+            }
+        }
+        for d in done {
+            let p = self.dir.join("pending").join(&d.meta.id);
+            fs::remove_dir_all(&p).map_err(io(&p))?;
+        }
+        Ok(())
     }
 
     /// The entry with this id, pending or done.
@@ -232,9 +250,17 @@ impl Queue {
 
 /// Write a file durably: temp file, fsync, rename (the caller fsyncs the directory).
 fn write_durable(path: &Path, bytes: &[u8]) -> Result<(), QueueError> {
+    write_file(path, bytes, true)
+}
+
+/// Temp file, optionally fsync, rename.
+fn write_file(path: &Path, bytes: &[u8], fsync: bool) -> Result<(), QueueError> {
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    if fsync {
+        f.sync_all().map_err(io(&tmp))?;
+    }
     fs::rename(&tmp, path).map_err(io(path))
 }
 

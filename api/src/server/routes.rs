@@ -67,7 +67,7 @@ async fn blocking<T: Send + 'static>(
 // ---------------------------------------------------------------------------------------------
 // Content negotiation
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Formaat {
     Json,
     Xml,
@@ -514,8 +514,8 @@ pub struct LijstParams {
     pub soort: Option<String>,
     /// Words that must all occur in the title (case-insensitive).
     pub titel: Option<String>,
-    /// Page number, from 1.
-    #[param(minimum = 1)]
+    /// Page number, from 1 (at most 1,000,000).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Items per page (1-200, default 20).
     #[param(minimum = 1, maximum = 200)]
@@ -542,8 +542,8 @@ pub struct Lijst {
 fn lijst(st: &AppStateInner, kind: &str, p: &LijstParams) -> Result<Lijst, Problem> {
     let page = p.page.unwrap_or(1);
     let size = p.page_size.unwrap_or(20);
-    if page == 0 || !(1..=200).contains(&size) {
-        return Err(Problem::bad_request("page begint bij 1; pageSize is 1 tot en met 200"));
+    if !(1..=1_000_000).contains(&page) || !(1..=200).contains(&size) {
+        return Err(Problem::bad_request("page is 1 tot en met 1000000; pageSize is 1 tot en met 200"));
     }
     let woorden: Vec<String> = p.titel.as_deref().unwrap_or("").split_whitespace().map(|w| w.to_lowercase()).collect();
     let works: Vec<store::WorkView> = st
@@ -860,12 +860,19 @@ fn expressie_antwoord(st: &AppStateInner, id: &str, headers: &HeaderMap) -> Resu
         return Err(Problem::not_found(format!("onbekende expressie {id}")));
     };
     if e.entry.tekst.is_some() {
+        let f = kies(headers, &[Formaat::Json, Formaat::Xml, Formaat::Html]);
+        if let Some(b) = st.cache.get(id, f) {
+            return Ok(met_type(f, b));
+        }
         let v = lees(st, id)?;
-        return Ok(match kies(headers, &[Formaat::Json, Formaat::Xml, Formaat::Html]) {
-            Formaat::Xml => met_type(Formaat::Xml, v.xml),
-            Formaat::Html => met_type(Formaat::Html, ingest::weergave::html(&v.expressie, &v.tekst, v.herkomst.as_ref())),
-            _ => json(StatusCode::OK, &ingest::weergave::json(&v.expressie, &v.tekst, v.herkomst.as_ref())),
-        });
+        let body: Vec<u8> = match f {
+            Formaat::Xml => v.xml.into_bytes(),
+            Formaat::Html => ingest::weergave::html(&v.expressie, &v.tekst, v.herkomst.as_ref()).into_bytes(),
+            _ => serde_json::to_vec(&ingest::weergave::json(&v.expressie, &v.tekst, v.herkomst.as_ref())).map_err(Problem::internal)?,
+        };
+        let body = axum::body::Bytes::from(body);
+        st.cache.put(id, f, body.clone());
+        return Ok(met_type(f, body));
     }
     let io = e.entry.kind == "informatieobject";
     let aangeboden: &[Formaat] = if io { &[Formaat::Json, Formaat::Gml, Formaat::Xml] } else { &[Formaat::Json, Formaat::Xml] };
