@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::Store;
 
+mod tijdreis_cmd;
+
 /// The fixtures are dated in 2027; the demo runs with this clock unless --today is given.
 const DEMO_TODAY: &str = "2027-03-01";
 
@@ -66,11 +68,41 @@ enum Command {
     },
     /// Recreate every index from the blobs and the ledger.
     Rebuild,
-    /// The consolidated text of a regeling version (expression id).
+    /// The consolidated text of a regeling version (expression id), or of the version of a
+    /// regeling (work id) that applies on a date as known on a date (default: today, as known
+    /// today). For an onvolledig toestand it says so and names the candidate versions.
     Text {
-        expression: String,
+        /// Expression id, or work id (then the dates pick the version).
+        id: String,
+        /// Valid on this date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        geldig_op: Option<String>,
+        /// In force on this date (default: the geldig-op date).
+        #[arg(long)]
+        in_werking_op: Option<String>,
+        /// As known (available in regelbank) on this date (default today).
+        #[arg(long)]
+        beschikbaar_op: Option<String>,
         #[arg(long, value_enum, default_value = "xml")]
         format: TextFormat,
+    },
+    /// The toestanden of a regeling or informatieobject (work id): the timeline on the
+    /// juridischWerkend axis with doelen, status and instrumentversie.
+    Toestanden {
+        work: String,
+        /// As known (available in regelbank) on this date (default today).
+        #[arg(long)]
+        beschikbaar_op: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every stop-conformance/1 scenario under DIR; PASS/FAIL per scenario, then
+    /// `N passed, M failed`; exit status 1 if any failed.
+    Conformance {
+        dir: PathBuf,
+        /// Also print level-2 differences (nogTeConsolideren, actueel).
+        #[arg(long)]
+        verbose: bool,
     },
     /// Compare two versions (expression ids) of one regeling: article-level and word-level
     /// changes, or the RegelingMutatie (with renvooi) that turns the first into the second.
@@ -226,8 +258,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(exit_for(&results))
         }
-        Command::Text { expression, format } => {
-            let store = Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+        Command::Toestanden { work, beschikbaar_op, json } => {
+            let today = cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()).format("%Y-%m-%d").to_string();
+            if let Some(d) = &beschikbaar_op {
+                parse_day(d).map_err(anyhow::Error::msg)?;
+            }
+            tijdreis_cmd::toestanden(&cli.data, &work, Some(beschikbaar_op.as_deref().unwrap_or(&today)), json)
+        }
+        Command::Conformance { dir, verbose } => tijdreis_cmd::conformance(&dir, verbose),
+        Command::Text { id, geldig_op, in_werking_op, beschikbaar_op, format } => {
+            let is_work = !id.rsplit('/').next().unwrap_or("").contains('@');
+            let (store, expression) = if is_work || geldig_op.is_some() || in_werking_op.is_some() || beschikbaar_op.is_some() {
+                let today = cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()).format("%Y-%m-%d").to_string();
+                for d in [&geldig_op, &in_werking_op, &beschikbaar_op].into_iter().flatten() {
+                    parse_day(d).map_err(anyhow::Error::msg)?;
+                }
+                let geldig = geldig_op.unwrap_or_else(|| today.clone());
+                let beschikbaar = beschikbaar_op.unwrap_or(today);
+                let vraag = timetravel::Vraag {
+                    in_werking_op: in_werking_op.unwrap_or_else(|| geldig.clone()),
+                    geldig_op: geldig,
+                    ontvangen_op: beschikbaar.clone(),
+                    bekend_op: beschikbaar,
+                };
+                let work = if is_work { id.clone() } else { timetravel::uitwisseling::work_van(&id) };
+                match tijdreis_cmd::los_op(&cli.data, &work, &vraag)? {
+                    (store, Ok((a, v))) => {
+                        eprintln!(
+                            "regelbank: {v} (toestand from {}, doelen {}; as known on {})",
+                            a.toestand.juridisch_werkend_vanaf,
+                            a.toestand.inwerkingtredingsdoelen.join(", "),
+                            a.bekend_op
+                        );
+                        (store, v)
+                    }
+                    (_, Err(melding)) => {
+                        eprintln!("regelbank: {melding}");
+                        return Ok(ExitCode::from(1));
+                    }
+                }
+            } else {
+                (Store::open_read_only(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?, id)
+            };
             let v = ingest::weergave::lees(&store, &expression)?;
             match format {
                 TextFormat::Xml => print!("{}", v.xml),

@@ -164,7 +164,7 @@ pub fn ingest(store: &Store, path: &Path, cfg: &Config) -> Result<IngestResult, 
 /// Check a package without storing anything. With a store, checks that need history (is this
 /// idLevering used, does the publication to cancel exist) run against it.
 pub fn validate(store: Option<&Store>, path: &Path, cfg: &Config) -> Result<IngestResult, IngestError> {
-    Ok(prepare(store, None, Pending::default(), path, cfg)?.result)
+    Ok(prepare(store, None, Pending::default(), None, path, cfg)?.result)
 }
 
 /// Deliveries committed together at most (group commit).
@@ -186,30 +186,34 @@ pub fn ingest_many<P: AsRef<Path>>(
     let mut reported = 0;
     let mut group = Group::default();
     let mut txn = None;
+    let mut sessie = crate::tijdreis::Sessie::open(store)?;
     for path in paths {
         let path = path.as_ref();
         if txn.is_none() {
             txn = Some(store.begin()?);
         }
-        let mut prep = prepare(Some(store), txn.as_mut(), group.pending(), path, cfg)?;
+        let mut prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         // A delivery that depends on one still in the group (the same idLevering, or an afbreek
         // request whose target may be in it) waits until the group is committed.
         if group.conflicts(&prep) {
             if let Some(t) = txn.take() {
-                group.commit(t, &mut results)?;
+                group.commit(t, &mut results, store, &mut sessie)?;
             }
             txn = Some(store.begin()?);
-            prep = prepare(Some(store), txn.as_mut(), group.pending(), path, cfg)?;
+            prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         }
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
             group.add(index, rec, prep.wids, prep.versies);
+            if let Some(stap) = prep.tijdreis {
+                sessie.neem_over(stap);
+            }
         }
         if group.full()
             && let Some(t) = txn.take()
         {
-            group.commit(t, &mut results)?;
+            group.commit(t, &mut results, store, &mut sessie)?;
         }
         let done = group.first_pending().unwrap_or(results.len());
         for r in &results[reported..done] {
@@ -218,7 +222,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         reported = done;
     }
     if let Some(t) = txn.take() {
-        group.commit(t, &mut results)?;
+        group.commit(t, &mut results, store, &mut sessie)?;
     }
     for r in &results[reported..] {
         on_result(r);
@@ -263,7 +267,14 @@ impl Group {
         self.indices.first().copied()
     }
 
-    fn commit(&mut self, txn: store::Txn<'_>, results: &mut [IngestResult]) -> Result<(), IngestError> {
+    /// Commit the group, then write the time-travel state with the new ledger watermark.
+    fn commit(
+        &mut self,
+        txn: store::Txn<'_>,
+        results: &mut [IngestResult],
+        store: &Store,
+        sessie: &mut crate::tijdreis::Sessie,
+    ) -> Result<(), IngestError> {
         let indices = std::mem::take(&mut self.indices);
         let recs = std::mem::take(&mut self.recs);
         self.wids.clear();
@@ -274,8 +285,12 @@ impl Group {
             return Ok(());
         }
         let committed = txn.commit_many(recs)?;
+        let last = committed.last().map(|r| r.seq);
         for (i, lrec) in indices.into_iter().zip(committed) {
             results[i].seq = Some(lrec.seq);
+        }
+        if let Some(seq) = last {
+            sessie.schrijf((seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
         }
         Ok(())
     }
@@ -292,11 +307,14 @@ struct Prepared {
     wids: Vec<(String, BTreeSet<String>)>,
     /// Texts (with provenance) of the regeling versions this delivery adds.
     versies: Vec<consolidatie::Versie>,
+    /// The delivery's exchange as the time-travel engine processed it (merged into the
+    /// session when the delivery is staged).
+    tijdreis: Option<crate::tijdreis::Stap>,
 }
 
 impl Prepared {
     fn done(result: IngestResult) -> Prepared {
-        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new(), versies: Vec::new() }
+        Prepared { result, record: None, key: None, afbreek: false, wids: Vec::new(), versies: Vec::new(), tijdreis: None }
     }
 }
 
@@ -415,6 +433,7 @@ fn prepare(
     store: Option<&Store>,
     mut txn: Option<&mut store::Txn<'_>>,
     pending: Pending<'_>,
+    sessie: Option<&mut crate::tijdreis::Sessie>,
     path: &Path,
     cfg: &Config,
 ) -> Result<Prepared, IngestError> {
@@ -541,7 +560,7 @@ fn prepare(
         && earlier.rec.package_hash == package_hash
     {
         let result = repeated(s, &bron, &opdracht, seq, &earlier.rec)?;
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new(), tijdreis: None });
     }
 
     let empty = HashMap::new();
@@ -573,6 +592,36 @@ fn prepare(
         consolidatie::voeg_toe_zonder_dubbele(&mut meldingen, extra);
     }
     drop(teksten);
+
+    // Versiebeheer: the engine processes the delivery's consolidation information; what it
+    // rejects rejects the delivery.
+    let mut stap: Option<crate::tijdreis::Stap> = None;
+    if cfg.regels && !stop::melding::has_fout(&meldingen) && crate::tijdreis::voedt_engine(opdracht.soort) {
+        let mut tijdelijk;
+        let sessie: &mut crate::tijdreis::Sessie = match sessie {
+            Some(s) => s,
+            None => {
+                tijdelijk = match store {
+                    Some(s) => crate::tijdreis::Sessie::open(s)?,
+                    None => crate::tijdreis::Sessie::leeg(),
+                };
+                &mut tijdelijk
+            }
+        };
+        let gemaakt_op = sessie.volgende_gemaakt_op(cfg.today, cfg.now);
+        let ontvangen_op = cfg.today.format("%Y-%m-%d").to_string();
+        match crate::tijdreis::uitwisseling_van(&modules, &opdracht, &gemaakt_op, &ontvangen_op) {
+            None => {}
+            Some(Err(m)) => meldingen.extend(m),
+            Some(Ok((u, was_van, vervlechtingen))) => match sessie.probeer(u, &was_van, &vervlechtingen)? {
+                Ok(s) => {
+                    meldingen.extend(s.meldingen.iter().cloned());
+                    stap = Some(s);
+                }
+                Err(m) => meldingen.extend(m),
+            },
+        }
+    }
 
     stop::melding::sort_meldingen(&mut meldingen);
     let fout = stop::melding::has_fout(&meldingen);
@@ -614,8 +663,15 @@ fn prepare(
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
     let Some(txn) = txn else {
-        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new() });
+        return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new(), tijdreis: None });
     };
+    if !changes || afbreek {
+        stap = None;
+    }
+    if let Some(s) = &stap {
+        let json = serde_json::to_vec(&s.uitwisseling).expect("exchange serialises");
+        effects.uitwisseling = Some(txn.put_blob(&json)?);
+    }
     let mut derived: Vec<Hash> = Vec::new();
     if !changes {
         nieuwe_versies.clear();
@@ -713,7 +769,7 @@ fn prepare(
         derived,
         effects,
     };
-    Ok(Prepared { result, record: Some(record), key, afbreek, wids, versies: nieuwe_versies })
+    Ok(Prepared { result, record: Some(record), key, afbreek, wids, versies: nieuwe_versies, tijdreis: stap })
 }
 
 fn repeated(

@@ -1,0 +1,190 @@
+//! The time-travel commands: `toestanden`, `text WORK --geldig-op …` and `conformance`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use ingest::tijdreis::{Antwoord, Lezer};
+use store::Store;
+use timetravel::Vraag;
+use timetravel::toestanden::{Inhoud, Status};
+
+fn status_nl(s: Status) -> &'static str {
+    match s {
+        Status::Compleet => "compleet",
+        Status::Onvolledig => "onvolledig",
+        Status::Onbekend => "onbekend",
+        Status::NietInWerking => "niet in werking",
+    }
+}
+
+fn uitleg(i: &Inhoud) -> String {
+    let mut delen = Vec::new();
+    if !i.te_verwerken.is_empty() {
+        let d: Vec<String> = i
+            .te_verwerken
+            .iter()
+            .map(|t| match &t.laatst_verwerkt {
+                Some(v) => format!("{} (verwerkt tot @{v}, laatst @{})", t.doel, t.laatst_bekend),
+                None => format!("{} (laatst @{})", t.doel, t.laatst_bekend),
+            })
+            .collect();
+        delen.push(format!("nog te verwerken: {}", d.join(", ")));
+    }
+    if !i.te_ontvlechten.is_empty() {
+        let d: Vec<&str> = i.te_ontvlechten.iter().map(|t| t.doel.as_str()).collect();
+        delen.push(format!("nog te ontvlechten: {}", d.join(", ")));
+    }
+    if !i.tegensprekend.is_empty() {
+        let d: Vec<&str> = i.tegensprekend.iter().map(|t| t.doel.as_str()).collect();
+        delen.push(format!("tegensprekend: {}", d.join(", ")));
+    }
+    delen.join("; ")
+}
+
+/// Open the store for reading: read-write when free (the engine state is then kept), else a
+/// read-only handle (the state is derived in memory).
+fn open(dir: &Path) -> Result<Store> {
+    match Store::open(dir) {
+        Ok(s) => Ok(s),
+        Err(store::StoreError::Locked { .. }) => {
+            Store::open_read_only(dir).with_context(|| format!("opening {}", dir.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("opening the data directory {}", dir.display())),
+    }
+}
+
+pub fn toestanden(data: &Path, work: &str, beschikbaar_op: Option<&str>, json: bool) -> Result<ExitCode> {
+    let store = open(data)?;
+    let mut lezer = Lezer::open(&store)?;
+    let Some(at) = lezer.actuele_toestanden(work, beschikbaar_op)? else {
+        bail!("no toestanden known for {work}{}", beschikbaar_op.map(|t| format!(" as known on {t}")).unwrap_or_default());
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&at)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{work}");
+    println!("  as known on {} (received {}, gemaaktOp {})", at.bekend_op, at.ontvangen_op, at.gemaakt_op);
+    if let Some(m) = &at.materieel_uitgewerkt_op {
+        println!("  materieel uitgewerkt op {m}");
+    }
+    if let Some(j) = &at.juridisch_uitgewerkt_op {
+        println!("  ingetrokken per {j}");
+    }
+    if at.toestanden.is_empty() {
+        println!("  (no toestanden: not in force)");
+    }
+    for t in &at.toestanden {
+        let tot = t.juridisch_werkend_tot.as_deref().unwrap_or("…");
+        let versie = t.inhoud.instrumentversie.as_deref().unwrap_or("-");
+        println!(
+            "  {} – {:<10}  {:<10}  {}  doelen: {}{}",
+            t.juridisch_werkend_vanaf,
+            tot,
+            status_nl(t.inhoud.status),
+            versie,
+            t.inwerkingtredingsdoelen.join(", "),
+            if t.actueel { "" } else { "  (historisch)" }
+        );
+        let u = uitleg(&t.inhoud);
+        if !u.is_empty() {
+            println!("      {u}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolve a work and dates to the toestand; `Ok(Err(message))` when there is no single
+/// version to show.
+pub fn los_op(
+    data: &Path,
+    work: &str,
+    vraag: &Vraag,
+) -> Result<(Store, std::result::Result<(Antwoord, String), String>)> {
+    let store = open(data)?;
+    let mut lezer = Lezer::open(&store)?;
+    let antwoord = lezer.toestand(work, vraag)?;
+    let moment = format!(
+        "geldig op {}, in werking op {}, beschikbaar op {}",
+        vraag.geldig_op, vraag.in_werking_op, vraag.ontvangen_op
+    );
+    let Some(a) = antwoord else {
+        return Ok((store, Err(format!("{work}: no toestand ({moment})"))));
+    };
+    match (&a.toestand.inhoud.status, &a.toestand.inhoud.instrumentversie) {
+        (Status::Compleet, Some(v)) => {
+            let v = v.clone();
+            Ok((store, Ok((a, v))))
+        }
+        (Status::NietInWerking, _) => Ok((store, Err(format!("{work}: not in force ({moment})")))),
+        (status, _) => {
+            // Name the candidate versions: the latest version of each doel involved.
+            let staat = lezer.werk(work)?;
+            let mut kandidaten: Vec<String> = Vec::new();
+            let doelen = a
+                .toestand
+                .inwerkingtredingsdoelen
+                .iter()
+                .chain(a.toestand.inhoud.te_verwerken.iter().map(|t| &t.doel))
+                .chain(a.toestand.inhoud.tegensprekend.iter().map(|t| &t.doel));
+            for d in doelen {
+                let v = staat
+                    .as_ref()
+                    .and_then(|s| s.instrument.branch(d))
+                    .and_then(|b| b.momentopnamen.iter().rev().find_map(|m| m.expressie.clone()));
+                if let Some(v) = v
+                    && !kandidaten.contains(&v)
+                {
+                    kandidaten.push(v);
+                }
+            }
+            Ok((
+                store,
+                Err(format!(
+                    "{work}: the toestand from {} is {} ({}); {}. Candidate versions: {}",
+                    a.toestand.juridisch_werkend_vanaf,
+                    status_nl(*status),
+                    moment,
+                    uitleg(&a.toestand.inhoud),
+                    if kandidaten.is_empty() { "none".to_string() } else { kandidaten.join(", ") }
+                )),
+            ))
+        }
+    }
+}
+
+pub fn conformance(dir: &Path, verbose: bool) -> Result<ExitCode> {
+    use timetravel::conformance::{Samenvatting, draai, zoek_scenarios};
+    let scenarios = zoek_scenarios(dir)?;
+    if scenarios.is_empty() {
+        bail!("no stop-conformance/1 scenarios under {}", dir.display());
+    }
+    let mut totaal = Samenvatting::default();
+    let mut niveau2 = 0usize;
+    for s in &scenarios {
+        let u = draai(s)?;
+        totaal.tel(&u);
+        match &u.verschil {
+            None => println!("PASS {}", u.id),
+            Some(d) => println!("FAIL {}: {d}", u.id),
+        }
+        niveau2 += usize::from(!u.niveau2.is_empty());
+        if verbose {
+            for n in &u.niveau2 {
+                println!("  level 2: {n}");
+            }
+        }
+    }
+    eprintln!(
+        "engine: {} exchanges in {:.3} ms ({:.1} µs per scenario); {} time-travel queries in {:.3} ms ({:.0} ns each); level-2 differences in {niveau2} scenarios",
+        totaal.exchanges,
+        totaal.engine_tijd.as_secs_f64() * 1e3,
+        totaal.engine_tijd.as_secs_f64() * 1e6 / scenarios.len() as f64,
+        totaal.queries,
+        totaal.query_tijd.as_secs_f64() * 1e3,
+        totaal.query_tijd.as_secs_f64() * 1e9 / totaal.queries.max(1) as f64,
+    );
+    println!("{} passed, {} failed", totaal.geslaagd, totaal.gefaald);
+    Ok(if totaal.gefaald == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

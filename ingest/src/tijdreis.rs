@@ -1,0 +1,509 @@
+//! The time-travel engine in the pipeline.
+//!
+//! Every accepted publicatie or revisie with consolidation information becomes one
+//! [`Uitwisseling`] for the engine: the ConsolidatieInformatie of the delivery, with our own
+//! `gemaaktOp` (the receipt moment, strictly increasing in ledger order) unless the delivery
+//! states one, `ontvangenOp` = the pipeline's today, and as `bekendOp` the datumBekendmaking
+//! when that lies in the future (so a besluit is not visible before its publication). Ancestry
+//! that the delivery does not state is derived from the text (`timetravel::afleiding`). The
+//! engine processes the exchange *before* the delivery is committed: a ConsolidatieInformatie
+//! it rejects rejects the whole delivery with the engine's meldingen.
+//!
+//! The exchange is stored as a blob named by the record (`Effects::uitwisseling`), so the
+//! engine is derived data of the ledger: replaying the exchanges in ledger order gives the
+//! same state. The state itself is kept per instrument (`w:<work>`) and per doel (`d:<doel>`)
+//! in the store's derived space `timetravel`, with the ledger watermark; processing an
+//! exchange reads and writes only the instruments and doelen it touches, so its cost grows
+//! with their history, never with the size of the store. A space that is behind the ledger is
+//! caught up on open; one that disagrees is derived again from scratch.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use stop::Melding;
+use stop::module::{Inhoud, TekstInfo};
+use stop::opdracht::{Opdracht, OpdrachtSoort};
+use store::{Derived, Hash, Store, StoreError};
+use timetravel::toestanden::{ActueleToestanden, CompleteToestand};
+use timetravel::versiebeheer::{Instrument, TijdstempelMoment};
+use timetravel::{Engine, Tijdreis, Uitwisseling, Vraag};
+use tracing::{info, warn};
+use validator::Module;
+
+use crate::pipeline::IngestError;
+
+/// Name of the derived space.
+pub const RUIMTE: &str = "timetravel";
+const META: &str = "meta";
+
+/// Catch-up and writes of the derived space, one at a time per process.
+static SCHRIJVEN: Mutex<()> = Mutex::new(());
+
+/// Persisted state of one instrument.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct WerkStaat {
+    pub instrument: Instrument,
+    pub tijdreis: Tijdreis,
+    pub actueel: Vec<ActueleToestanden>,
+}
+
+/// Persisted state of one doel.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+struct DoelStaat {
+    tijdstempels: Option<Vec<TijdstempelMoment>>,
+    instrumenten: BTreeSet<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+struct Meta {
+    laatste_gemaakt_op: Option<String>,
+}
+
+fn serde_fout(wat: &str, e: impl std::fmt::Display) -> IngestError {
+    IngestError::Store(StoreError::Serde { what: wat.to_string(), message: e.to_string() })
+}
+
+/// The engine state a pipeline run works with: loaded on demand from the derived space, plus
+/// the exchanges staged in the current group commit.
+pub struct Sessie {
+    kv: Option<Arc<Derived>>,
+    engine: Engine,
+    works: BTreeSet<String>,
+    doelen: BTreeSet<String>,
+    vuil_works: BTreeSet<String>,
+    vuil_doelen: BTreeSet<String>,
+    meta: Meta,
+}
+
+/// One delivery's exchange, processed on a copy of the state it touches; merged into the
+/// session when the delivery is staged for commit.
+pub struct Stap {
+    pub uitwisseling: Uitwisseling,
+    engine: Engine,
+    works: BTreeSet<String>,
+    doelen: BTreeSet<String>,
+    /// Meldingen (waarschuwingen) of the engine.
+    pub meldingen: Vec<Melding>,
+}
+
+impl Sessie {
+    /// A session without a store (validation only): empty history.
+    pub fn leeg() -> Sessie {
+        Sessie {
+            kv: None,
+            engine: Engine::new(),
+            works: BTreeSet::new(),
+            doelen: BTreeSet::new(),
+            vuil_works: BTreeSet::new(),
+            vuil_doelen: BTreeSet::new(),
+            meta: Meta::default(),
+        }
+    }
+
+    /// Open the store's engine state, bringing it up to the ledger first.
+    pub fn open(store: &Store) -> Result<Sessie, IngestError> {
+        let kv = store.derived(RUIMTE)?;
+        let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
+        let last = store.last_seq();
+        let wm = kv.watermark()?;
+        let from = match wm {
+            Some((s, h)) if s <= last && store.record_hash(s) == Some(h) => s,
+            None => 0,
+            Some((s, _)) => {
+                warn!(watermark = s, ledger = last, "time-travel state disagrees with the ledger; deriving it again");
+                kv.clear()?;
+                0
+            }
+        };
+        let mut sessie = Sessie { kv: Some(kv), ..Sessie::leeg() };
+        sessie.meta = sessie.lees_meta()?;
+        if from < last {
+            info!(from, to = last, "time-travel catch-up");
+            for seq in from + 1..=last {
+                let Some(rec) = store.record(seq)? else { break };
+                let Some(h) = rec.rec.effects.uitwisseling else { continue };
+                let bytes = store.get_blob(&h)?;
+                let u: Uitwisseling = serde_json::from_slice(&bytes).map_err(|e| serde_fout("exchange blob", e))?;
+                sessie.laad_voor(&u)?;
+                let (works, doelen) = sessie.sluiting(&u);
+                match sessie.engine.verwerk(&u) {
+                    Ok(_) => {
+                        sessie.vuil_works.extend(works);
+                        sessie.vuil_doelen.extend(doelen);
+                        sessie.meta.laatste_gemaakt_op = Some(u.gemaakt_op.clone());
+                    }
+                    Err(m) => warn!(seq, meldingen = m.len(), "a stored exchange is rejected on replay; skipped"),
+                }
+            }
+            let h = store.record_hash(last).unwrap_or(Hash::ZERO);
+            sessie.schrijf_intern((last, h))?;
+        }
+        Ok(sessie)
+    }
+
+    fn lees_meta(&self) -> Result<Meta, IngestError> {
+        let Some(kv) = &self.kv else { return Ok(Meta::default()) };
+        match kv.get(META)? {
+            Some(b) => serde_json::from_slice(&b).map_err(|e| serde_fout("time-travel meta", e)),
+            None => Ok(Meta::default()),
+        }
+    }
+
+    fn laad_werk(&mut self, work: &str) -> Result<(), IngestError> {
+        if !self.works.insert(work.to_string()) {
+            return Ok(());
+        }
+        let Some(kv) = &self.kv else { return Ok(()) };
+        if let Some(b) = kv.get(&format!("w:{work}"))? {
+            let mut s: WerkStaat = serde_json::from_slice(&b).map_err(|e| serde_fout(work, e))?;
+            s.tijdreis.herstel();
+            self.engine.versiebeheer.instrumenten.insert(work.to_string(), s.instrument);
+            self.engine.tijdreis.insert(work.to_string(), s.tijdreis);
+            self.engine.actueel.insert(work.to_string(), s.actueel);
+        }
+        Ok(())
+    }
+
+    fn laad_doel(&mut self, doel: &str) -> Result<(), IngestError> {
+        if !self.doelen.insert(doel.to_string()) {
+            return Ok(());
+        }
+        let Some(kv) = &self.kv else { return Ok(()) };
+        if let Some(b) = kv.get(&format!("d:{doel}"))? {
+            let s: DoelStaat = serde_json::from_slice(&b).map_err(|e| serde_fout(doel, e))?;
+            let vb = &mut self.engine.versiebeheer;
+            if let Some(t) = s.tijdstempels {
+                vb.tijdstempels.insert(doel.to_string(), t);
+            }
+            if !s.instrumenten.is_empty() {
+                vb.bekende_doelen.insert(doel.to_string());
+                vb.doel_instrumenten.insert(doel.to_string(), s.instrumenten);
+            }
+        }
+        Ok(())
+    }
+
+    /// The works and doelen an exchange can touch (with the state loaded).
+    fn sluiting(&self, u: &Uitwisseling) -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut works: BTreeSet<String> = u.instrumenten.iter().map(|e| e.work.clone()).collect();
+        works.extend(u.materieel_uitgewerkt.iter().map(|m| m.work.clone()));
+        let doelen: BTreeSet<String> = u.doelen().into_iter().map(str::to_string).collect();
+        for d in &doelen {
+            if let Some(ws) = self.engine.versiebeheer.doel_instrumenten.get(d) {
+                works.extend(ws.iter().cloned());
+            }
+        }
+        (works, doelen)
+    }
+
+    /// Load everything processing `u` needs: its works and doelen, the instruments of its
+    /// doelen, and the tijdstempels of every doel of those instruments.
+    fn laad_voor(&mut self, u: &Uitwisseling) -> Result<(), IngestError> {
+        for d in u.doelen() {
+            self.laad_doel(d)?;
+        }
+        let (works, _) = self.sluiting(u);
+        for w in &works {
+            self.laad_werk(w)?;
+        }
+        let extra: Vec<String> = works
+            .iter()
+            .filter_map(|w| self.engine.versiebeheer.instrumenten.get(w))
+            .flat_map(|i| i.branches.iter().map(|b| b.doel.clone()))
+            .collect();
+        for d in extra {
+            self.laad_doel(&d)?;
+        }
+        Ok(())
+    }
+
+    /// A copy of the state `works` and their doelen.
+    fn kopie(&self, works: &BTreeSet<String>) -> Engine {
+        let mut e = Engine::new();
+        let src = &self.engine;
+        let mut doelen: BTreeSet<String> = BTreeSet::new();
+        for w in works {
+            if let Some(i) = src.versiebeheer.instrumenten.get(w) {
+                doelen.extend(i.branches.iter().map(|b| b.doel.clone()));
+                e.versiebeheer.instrumenten.insert(w.clone(), i.clone());
+            }
+            if let Some(t) = src.tijdreis.get(w) {
+                e.tijdreis.insert(w.clone(), t.clone());
+            }
+            if let Some(a) = src.actueel.get(w) {
+                e.actueel.insert(w.clone(), a.clone());
+            }
+        }
+        doelen.extend(self.doelen.iter().cloned());
+        for d in &doelen {
+            if let Some(t) = src.versiebeheer.tijdstempels.get(d) {
+                e.versiebeheer.tijdstempels.insert(d.clone(), t.clone());
+            }
+            if src.versiebeheer.bekende_doelen.contains(d) {
+                e.versiebeheer.bekende_doelen.insert(d.clone());
+            }
+            if let Some(s) = src.versiebeheer.doel_instrumenten.get(d) {
+                e.versiebeheer.doel_instrumenten.insert(d.clone(), s.clone());
+            }
+        }
+        e
+    }
+
+    /// The gemaaktOp for a delivery received now: `today` with the time of day of `now`,
+    /// strictly after every earlier exchange.
+    pub fn volgende_gemaakt_op(&self, today: NaiveDate, now: DateTime<Utc>) -> String {
+        let kandidaat = format!("{}T{}Z", today.format("%Y-%m-%d"), now.format("%H:%M:%S"));
+        match &self.meta.laatste_gemaakt_op {
+            Some(l) if kandidaat.as_str() <= l.as_str() => {
+                let t = DateTime::parse_from_rfc3339(l).map(|d| d.with_timezone(&Utc)).unwrap_or(now);
+                (t + chrono::Duration::seconds(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            }
+            _ => kandidaat,
+        }
+    }
+
+    /// Process an exchange on a copy of the state it touches. Rejections are the engine's
+    /// meldingen; nothing in the session changes either way.
+    pub fn probeer(
+        &mut self,
+        mut u: Uitwisseling,
+        was_van: &BTreeMap<String, String>,
+        vervlechtingen: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Result<Stap, Vec<Melding>>, IngestError> {
+        self.laad_voor(&u)?;
+        let (works, doelen) = self.sluiting(&u);
+        let mut engine = self.kopie(&works);
+        engine.versiebeheer.vul_afkomst_aan(&mut u, was_van, vervlechtingen);
+        // Knowledge cannot go back in time on a branch: a change on a branch is known from the
+        // branch's last bekendOp at the earliest.
+        let vb = &engine.versiebeheer;
+        for e in &mut u.instrumenten {
+            for d in &e.doelen {
+                let vorig = vb.instrumenten.get(&e.work).and_then(|i| i.branch(d)).and_then(|b| b.momentopnamen.last());
+                if let Some(v) = vorig
+                    && e.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.as_str()
+                {
+                    e.bekend_op = Some(v.bekend_op.clone());
+                }
+            }
+        }
+        for t in &mut u.tijdstempels {
+            if let Some(v) = vb.tijdstempels.get(&t.doel).and_then(|l| l.last())
+                && t.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.as_str()
+            {
+                t.bekend_op = Some(v.bekend_op.clone());
+            }
+        }
+        match engine.verwerk(&u) {
+            Ok(r) => Ok(Ok(Stap { uitwisseling: u, engine, works, doelen, meldingen: r.verwerking.waarschuwingen })),
+            Err(m) => Ok(Err(m)),
+        }
+    }
+
+    /// Take a staged delivery's exchange into the session.
+    pub fn neem_over(&mut self, stap: Stap) {
+        let Stap { uitwisseling, engine, works, doelen, .. } = stap;
+        let Engine { versiebeheer, tijdreis, actueel } = engine;
+        let vb = &mut self.engine.versiebeheer;
+        for w in &works {
+            if let Some(i) = versiebeheer.instrumenten.get(w) {
+                vb.instrumenten.insert(w.clone(), i.clone());
+            }
+        }
+        for (d, t) in versiebeheer.tijdstempels {
+            vb.tijdstempels.insert(d, t);
+        }
+        vb.bekende_doelen.extend(versiebeheer.bekende_doelen);
+        for (d, s) in versiebeheer.doel_instrumenten {
+            vb.doel_instrumenten.insert(d, s);
+        }
+        self.engine.tijdreis.extend(tijdreis);
+        self.engine.actueel.extend(actueel);
+        self.works.extend(works.iter().cloned());
+        self.vuil_works.extend(works);
+        self.vuil_doelen.extend(doelen);
+        self.meta.laatste_gemaakt_op = Some(uitwisseling.gemaakt_op);
+    }
+
+    /// Write what changed, with the ledger watermark, after the group commit.
+    pub fn schrijf(&mut self, watermark: (u64, Hash)) -> Result<(), IngestError> {
+        let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
+        self.schrijf_intern(watermark)
+    }
+
+    fn schrijf_intern(&mut self, watermark: (u64, Hash)) -> Result<(), IngestError> {
+        let Some(kv) = self.kv.clone() else { return Ok(()) };
+        let mut puts: Vec<(String, Vec<u8>)> = Vec::new();
+        let vb = &self.engine.versiebeheer;
+        let mut doelen = std::mem::take(&mut self.vuil_doelen);
+        for w in std::mem::take(&mut self.vuil_works) {
+            let Some(i) = vb.instrumenten.get(&w) else { continue };
+            doelen.extend(i.branches.iter().map(|b| b.doel.clone()));
+            let staat = WerkStaat {
+                instrument: i.clone(),
+                tijdreis: self.engine.tijdreis.get(&w).cloned().unwrap_or_default(),
+                actueel: self.engine.actueel.get(&w).cloned().unwrap_or_default(),
+            };
+            puts.push((format!("w:{w}"), serde_json::to_vec(&staat).expect("state serialises")));
+        }
+        for d in doelen {
+            let staat = DoelStaat {
+                tijdstempels: vb.tijdstempels.get(&d).cloned(),
+                instrumenten: vb.doel_instrumenten.get(&d).cloned().unwrap_or_default(),
+            };
+            puts.push((format!("d:{d}"), serde_json::to_vec(&staat).expect("state serialises")));
+        }
+        puts.push((META.to_string(), serde_json::to_vec(&self.meta).expect("meta serialises")));
+        kv.apply(&puts, watermark)?;
+        Ok(())
+    }
+}
+
+/// Whether a delivery of this kind feeds the engine.
+pub fn voedt_engine(soort: OpdrachtSoort) -> bool {
+    matches!(
+        soort,
+        OpdrachtSoort::PublicatieOpdracht
+            | OpdrachtSoort::ValidatieOpdracht
+            | OpdrachtSoort::RevisieOpdracht
+            | OpdrachtSoort::ValidatieRevisieOpdracht
+    )
+}
+
+/// The exchange a delivery makes, with the text facts ancestry is derived from:
+/// (exchange, wordt → was, version → vervlochten versions). `None` when the delivery has no
+/// consolidation information or is an ontwerpbesluit (ontwerp versions are not geldend and
+/// never become toestanden). Syntax problems are meldingen.
+#[allow(clippy::type_complexity)]
+pub fn uitwisseling_van(
+    modules: &[Module],
+    opdracht: &Opdracht,
+    gemaakt_op: &str,
+    ontvangen_op: &str,
+) -> Option<Result<(Uitwisseling, BTreeMap<String, String>, BTreeMap<String, Vec<String>>), Vec<Melding>>> {
+    let mut u: Option<Uitwisseling> = None;
+    let mut was_van = BTreeMap::new();
+    let mut vervlechtingen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut fouten = Vec::new();
+    for m in modules {
+        let inhoud = &m.inhoud;
+        if let Inhoud::Besluit(b) = inhoud
+            && b.is_ontwerp()
+        {
+            return None;
+        }
+        let Some(ci) = inhoud.consolidatie() else { continue };
+        let teksten: Vec<&TekstInfo> = match inhoud {
+            Inhoud::Besluit(b) => b.tekst.iter().chain(b.tekstrevisie.iter()).collect(),
+            Inhoud::Revisie(p) | Inhoud::Rectificatie(p) | Inhoud::Mededeling(p) => p.tekst.iter().collect(),
+            _ => Vec::new(),
+        };
+        for t in teksten {
+            for r in &t.regelingen {
+                if let (Some(wordt), Some(was)) = (&r.wordt, &r.was) {
+                    was_van.insert(wordt.clone(), was.clone());
+                }
+            }
+        }
+        for b in ci.beoogde_regelingen.iter().chain(&ci.beoogde_informatieobjecten) {
+            if !b.vervlechtingen.is_empty() {
+                vervlechtingen.entry(b.instrument_versie.clone()).or_default().extend(b.vervlechtingen.iter().cloned());
+            }
+        }
+        let eigen = ci.gemaakt_op.as_deref();
+        match Uitwisseling::uit_consolidatie(ci, &m.bestand, Some(eigen.unwrap_or(gemaakt_op)), Some(ontvangen_op)) {
+            Ok(x) => match &mut u {
+                None => u = Some(x),
+                Some(u) => {
+                    u.instrumenten.extend(x.instrumenten);
+                    u.tijdstempels.extend(x.tijdstempels);
+                    u.materieel_uitgewerkt.extend(x.materieel_uitgewerkt);
+                }
+            },
+            Err(m) => fouten.extend(m),
+        }
+    }
+    if !fouten.is_empty() {
+        return Some(Err(fouten));
+    }
+    let mut u = u?;
+    u.revisie = matches!(opdracht.soort, OpdrachtSoort::RevisieOpdracht | OpdrachtSoort::ValidatieRevisieOpdracht);
+    // Not visible before publication: knowledge from the datumBekendmaking on.
+    if !u.revisie
+        && let Some(d) = opdracht.datum_bekendmaking_tekst.as_deref().map(|d| d.get(..10).unwrap_or(d))
+        && d > ontvangen_op
+        && timetravel::uitwisseling::is_datum(d)
+    {
+        for e in &mut u.instrumenten {
+            if e.bekend_op.is_none() {
+                e.bekend_op = Some(d.to_string());
+            }
+        }
+        for t in &mut u.tijdstempels {
+            if t.bekend_op.is_none() {
+                t.bekend_op = Some(d.to_string());
+            }
+        }
+    }
+    if u.instrumenten.is_empty() && u.tijdstempels.is_empty() && u.materieel_uitgewerkt.is_empty() {
+        return None;
+    }
+    Some(Ok((u, was_van, vervlechtingen)))
+}
+
+/// The answer to a time-travel question about one instrument.
+#[derive(Clone, Debug, Serialize)]
+pub struct Antwoord {
+    pub toestand: CompleteToestand,
+    /// (ontvangenOp, bekendOp) of the knowledge the answer comes from.
+    pub ontvangen_op: String,
+    pub bekend_op: String,
+    pub juridisch_werkend_tot: Option<String>,
+    pub geldig_tot: Option<String>,
+}
+
+/// Read access to the engine state of a store (catching it up first).
+pub struct Lezer {
+    sessie: Sessie,
+}
+
+impl Lezer {
+    pub fn open(store: &Store) -> Result<Lezer, IngestError> {
+        Ok(Lezer { sessie: Sessie::open(store)? })
+    }
+
+    /// The persisted state of an instrument, if the engine knows it.
+    pub fn werk(&mut self, work: &str) -> Result<Option<WerkStaat>, IngestError> {
+        self.sessie.laad_werk(work)?;
+        let e = &self.sessie.engine;
+        Ok(e.versiebeheer.instrumenten.get(work).map(|i| WerkStaat {
+            instrument: i.clone(),
+            tijdreis: e.tijdreis.get(work).cloned().unwrap_or_default(),
+            actueel: e.actueel.get(work).cloned().unwrap_or_default(),
+        }))
+    }
+
+    /// The toestand of `work` that answers `vraag`.
+    pub fn toestand(&mut self, work: &str, vraag: &Vraag) -> Result<Option<Antwoord>, IngestError> {
+        self.sessie.laad_werk(work)?;
+        Ok(self.sessie.engine.toestand(work, vraag).map(|t| Antwoord {
+            toestand: t.toestand.clone(),
+            ontvangen_op: t.moment.ontvangen_op.clone(),
+            bekend_op: t.moment.bekend_op.clone(),
+            juridisch_werkend_tot: t.juridisch_werkend_tot,
+            geldig_tot: t.geldig_tot,
+        }))
+    }
+
+    /// The actuele toestanden of `work` as known on `beschikbaar_op` (default: the latest).
+    pub fn actuele_toestanden(
+        &mut self,
+        work: &str,
+        beschikbaar_op: Option<&str>,
+    ) -> Result<Option<ActueleToestanden>, IngestError> {
+        self.sessie.laad_werk(work)?;
+        Ok(self.sessie.engine.actuele_toestanden(work, beschikbaar_op).cloned())
+    }
+}
