@@ -4,43 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use ingest::tijdreis::{Antwoord, Lezer};
+use ingest::tijdreis::{Antwoord, Lezer, Oplossing, status_nl, uitleg};
 use store::Store;
 use timetravel::Vraag;
-use timetravel::toestanden::{Inhoud, Status};
-
-fn status_nl(s: Status) -> &'static str {
-    match s {
-        Status::Compleet => "compleet",
-        Status::Onvolledig => "onvolledig",
-        Status::Onbekend => "onbekend",
-        Status::NietInWerking => "niet in werking",
-    }
-}
-
-fn uitleg(i: &Inhoud) -> String {
-    let mut delen = Vec::new();
-    if !i.te_verwerken.is_empty() {
-        let d: Vec<String> = i
-            .te_verwerken
-            .iter()
-            .map(|t| match &t.laatst_verwerkt {
-                Some(v) => format!("{} (verwerkt tot @{v}, laatst @{})", t.doel, t.laatst_bekend),
-                None => format!("{} (laatst @{})", t.doel, t.laatst_bekend),
-            })
-            .collect();
-        delen.push(format!("nog te verwerken: {}", d.join(", ")));
-    }
-    if !i.te_ontvlechten.is_empty() {
-        let d: Vec<&str> = i.te_ontvlechten.iter().map(|t| t.doel.as_str()).collect();
-        delen.push(format!("nog te ontvlechten: {}", d.join(", ")));
-    }
-    if !i.tegensprekend.is_empty() {
-        let d: Vec<&str> = i.tegensprekend.iter().map(|t| t.doel.as_str()).collect();
-        delen.push(format!("tegensprekend: {}", d.join(", ")));
-    }
-    delen.join("; ")
-}
 
 /// Open the store for reading: read-write when free (the engine state is then kept), else a
 /// read-only handle (the state is derived in memory).
@@ -95,63 +61,33 @@ pub fn toestanden(data: &Path, work: &str, beschikbaar_op: Option<&str>, json: b
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolve a work and dates to the toestand; `Ok(Err(message))` when there is no single
-/// version to show.
+/// Resolve a work and dates to the toestand (`Lezer::los_op`); `Ok(Err(message))` when
+/// there is no single version to show.
 pub fn los_op(
     data: &Path,
     work: &str,
     vraag: &Vraag,
 ) -> Result<(Store, std::result::Result<(Antwoord, String), String>)> {
     let store = open(data)?;
-    let mut lezer = Lezer::open(&store)?;
-    let antwoord = lezer.toestand(work, vraag)?;
+    let oplossing = Lezer::open(&store)?.los_op(work, vraag)?;
     let moment = format!(
         "geldig op {}, in werking op {}, beschikbaar op {}",
         vraag.geldig_op, vraag.in_werking_op, vraag.ontvangen_op
     );
-    let Some(a) = antwoord else {
-        return Ok((store, Err(format!("{work}: no toestand ({moment})"))));
+    let r = match oplossing {
+        Oplossing::Versie { expressie, antwoord } => Ok((antwoord, expressie)),
+        Oplossing::GeenToestand => Err(format!("{work}: no toestand ({moment})")),
+        Oplossing::NietInWerking { .. } => Err(format!("{work}: not in force ({moment})")),
+        Oplossing::GeenVersie { antwoord: a, kandidaten } => Err(format!(
+            "{work}: the toestand from {} is {} ({}); {}. Candidate versions: {}",
+            a.toestand.juridisch_werkend_vanaf,
+            status_nl(a.toestand.inhoud.status),
+            moment,
+            uitleg(&a.toestand.inhoud),
+            if kandidaten.is_empty() { "none".to_string() } else { kandidaten.join(", ") }
+        )),
     };
-    match (&a.toestand.inhoud.status, &a.toestand.inhoud.instrumentversie) {
-        (Status::Compleet, Some(v)) => {
-            let v = v.clone();
-            Ok((store, Ok((a, v))))
-        }
-        (Status::NietInWerking, _) => Ok((store, Err(format!("{work}: not in force ({moment})")))),
-        (status, _) => {
-            // Name the candidate versions: the latest version of each doel involved.
-            let staat = lezer.werk(work)?;
-            let mut kandidaten: Vec<String> = Vec::new();
-            let doelen = a
-                .toestand
-                .inwerkingtredingsdoelen
-                .iter()
-                .chain(a.toestand.inhoud.te_verwerken.iter().map(|t| &t.doel))
-                .chain(a.toestand.inhoud.tegensprekend.iter().map(|t| &t.doel));
-            for d in doelen {
-                let v = staat
-                    .as_ref()
-                    .and_then(|s| s.instrument.branch(d))
-                    .and_then(|b| b.momentopnamen.iter().rev().find_map(|m| m.expressie.clone()));
-                if let Some(v) = v
-                    && !kandidaten.contains(&v)
-                {
-                    kandidaten.push(v);
-                }
-            }
-            Ok((
-                store,
-                Err(format!(
-                    "{work}: the toestand from {} is {} ({}); {}. Candidate versions: {}",
-                    a.toestand.juridisch_werkend_vanaf,
-                    status_nl(*status),
-                    moment,
-                    uitleg(&a.toestand.inhoud),
-                    if kandidaten.is_empty() { "none".to_string() } else { kandidaten.join(", ") }
-                )),
-            ))
-        }
-    }
+    Ok((store, r))
 }
 
 pub fn conformance(dir: &Path, verbose: bool) -> Result<ExitCode> {

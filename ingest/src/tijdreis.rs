@@ -507,3 +507,97 @@ impl Lezer {
         Ok(self.sessie.engine.actuele_toestanden(work, beschikbaar_op).cloned())
     }
 }
+
+/// What a time-travel question about one instrument resolves to: the version whose text
+/// answers it, or why there is none. Shared by `regelbank text WORK --geldig-op …` and the
+/// HTTP server.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "uitkomst", rename_all = "camelCase")]
+pub enum Oplossing {
+    /// A complete toestand: `expressie` is its instrumentversie.
+    #[serde(rename_all = "camelCase")]
+    Versie { expressie: String, antwoord: Antwoord },
+    /// The toestand has no single version: onvolledig (samenloop not resolved), onbekend
+    /// (delivered as unknown) or compleet without a version. `kandidaten`: the latest version
+    /// of each doel involved (the inwerkingtredingsdoelen, then those still to be merged or
+    /// contradicting), without duplicates.
+    #[serde(rename_all = "camelCase")]
+    GeenVersie { antwoord: Antwoord, kandidaten: Vec<String> },
+    /// The toestand says the instrument is not in force (ingetrokken).
+    #[serde(rename_all = "camelCase")]
+    NietInWerking { antwoord: Antwoord },
+    /// No toestand applies: before the first one, nothing known yet, or an unknown instrument.
+    GeenToestand,
+}
+
+/// The Dutch name of a status, as the CLI and the server show it.
+pub fn status_nl(s: timetravel::toestanden::Status) -> &'static str {
+    use timetravel::toestanden::Status;
+    match s {
+        Status::Compleet => "compleet",
+        Status::Onvolledig => "onvolledig",
+        Status::Onbekend => "onbekend",
+        Status::NietInWerking => "niet in werking",
+    }
+}
+
+/// Why a toestand's content is not (only) its version: the doelen still to be merged, to be
+/// taken out, or contradicting (empty when there is nothing to say).
+pub fn uitleg(i: &timetravel::toestanden::Inhoud) -> String {
+    let mut delen = Vec::new();
+    if !i.te_verwerken.is_empty() {
+        let d: Vec<String> = i
+            .te_verwerken
+            .iter()
+            .map(|t| match &t.laatst_verwerkt {
+                Some(v) => format!("{} (verwerkt tot @{v}, laatst @{})", t.doel, t.laatst_bekend),
+                None => format!("{} (laatst @{})", t.doel, t.laatst_bekend),
+            })
+            .collect();
+        delen.push(format!("nog te verwerken: {}", d.join(", ")));
+    }
+    if !i.te_ontvlechten.is_empty() {
+        let d: Vec<&str> = i.te_ontvlechten.iter().map(|t| t.doel.as_str()).collect();
+        delen.push(format!("nog te ontvlechten: {}", d.join(", ")));
+    }
+    if !i.tegensprekend.is_empty() {
+        let d: Vec<&str> = i.tegensprekend.iter().map(|t| t.doel.as_str()).collect();
+        delen.push(format!("tegensprekend: {}", d.join(", ")));
+    }
+    delen.join("; ")
+}
+
+impl Lezer {
+    /// Resolve a time-travel question about `work` to the version that answers it, or to the
+    /// reason there is none (with the candidate versions for a toestand without one).
+    pub fn los_op(&mut self, work: &str, vraag: &Vraag) -> Result<Oplossing, IngestError> {
+        use timetravel::toestanden::Status;
+        let Some(antwoord) = self.toestand(work, vraag)? else { return Ok(Oplossing::GeenToestand) };
+        let inhoud = &antwoord.toestand.inhoud;
+        match (inhoud.status, &inhoud.instrumentversie) {
+            (Status::Compleet, Some(v)) => Ok(Oplossing::Versie { expressie: v.clone(), antwoord }),
+            (Status::NietInWerking, _) => Ok(Oplossing::NietInWerking { antwoord }),
+            _ => {
+                let instrument = self.sessie.engine.versiebeheer.instrumenten.get(work);
+                let mut kandidaten: Vec<String> = Vec::new();
+                let doelen = antwoord
+                    .toestand
+                    .inwerkingtredingsdoelen
+                    .iter()
+                    .chain(inhoud.te_verwerken.iter().map(|t| &t.doel))
+                    .chain(inhoud.tegensprekend.iter().map(|t| &t.doel));
+                for d in doelen {
+                    let v = instrument
+                        .and_then(|i| i.branch(d))
+                        .and_then(|b| b.momentopnamen.iter().rev().find_map(|m| m.expressie.clone()));
+                    if let Some(v) = v
+                        && !kandidaten.contains(&v)
+                    {
+                        kandidaten.push(v);
+                    }
+                }
+                Ok(Oplossing::GeenVersie { antwoord, kandidaten })
+            }
+        }
+    }
+}
