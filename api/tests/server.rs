@@ -97,6 +97,7 @@ struct Antwoord {
     content_type: String,
     body: Vec<u8>,
     location: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 impl Antwoord {
@@ -105,6 +106,9 @@ impl Antwoord {
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
     }
 }
 
@@ -117,9 +121,10 @@ fn antwoord(r: Result<ureq::Response, ureq::Error>) -> Antwoord {
     let status = resp.status();
     let content_type = resp.header("content-type").unwrap_or("").to_string();
     let location = resp.header("location").map(str::to_string);
+    let headers = resp.headers_names().into_iter().filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string()))).collect();
     let mut body = Vec::new();
     resp.into_reader().read_to_end(&mut body).unwrap();
-    Antwoord { status, content_type, body, location }
+    Antwoord { status, content_type, body, location, headers }
 }
 
 use std::io::Read as _;
@@ -335,12 +340,12 @@ fn diff_and_multipart_upload() {
     }
     assert_eq!(get(&s.url(&format!("/api/v1/regelingen{work}/diff?van=nld@2027-02-25%3B1")), None).status, 400);
     assert_eq!(get(&s.url(&format!("/api/v1/regelingen{work}/diff?van=nld@2027-02-25%3B1&tot=nld@2099-01-01%3B9")), None).status, 404);
-    // Time travel is answered 501 until the engine is wired into the server.
-    for p in [format!("/api/v1/regelingen{work}/toestanden"), format!("/api/v1/regelingen{work}?geldigOp=2027-05-01")] {
-        let r = get(&s.url(&p), None);
-        assert_eq!(r.status, 501, "{p}: {}", r.text());
-        assert_eq!(r.content_type, "application/problem+json");
-    }
+    // Time travel on deliveries that came in over HTTP: the amendment is in force from 2027-04-01.
+    let r = get(&s.url(&format!("/api/v1/regelingen{work}?geldigOp=2027-05-01&beschikbaarOp=2027-12-31")), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("expressie").as_deref(), Some(b.as_str()));
+    let t = get(&s.url(&format!("/api/v1/regelingen{work}/toestanden?beschikbaarOp=2027-12-31")), None).json();
+    assert_eq!(t["toestanden"].as_array().unwrap().last().unwrap()["inhoud"]["instrumentversie"], b.as_str(), "{t}");
 }
 
 #[test]
@@ -478,6 +483,7 @@ fn openapi_document_describes_the_api() {
         "/api/v1/regelingen/{work}/toestanden",
         "/api/v1/regelingen/{work}/diff",
         "/api/v1/informatieobjecten/{work}",
+        "/api/v1/informatieobjecten/{work}/toestanden",
         "/api/v1/expressies/{expressie}",
         "/health",
         "/metrics",
@@ -574,4 +580,225 @@ fn graceful_shutdown_keeps_the_queue() {
     drop(s);
     let s = Server::start(&data, &[], &[]);
     assert_eq!(wacht(&s, &id)["status"], "gepubliceerd");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time travel
+
+const ZUIDKADE: &str = "/akn/nl/act/gm9901/2027/OmgevingsplanZuidkade";
+const ZUIDKADE_GIO: &str = "/join/id/regdata/gm9901/2027/Zuidkade";
+/// The day the havenkwartier chain is delivered (its datumBekendmaking dates lie after it).
+const CHAIN_TODAY: &str = "2027-01-04";
+
+fn chain_dir(name: &str) -> PathBuf {
+    fixtures::fixtures_dir().join("chains/havenkwartier").join(name)
+}
+
+/// Ingest with the CLI on [`CHAIN_TODAY`].
+fn ingest_chain(data: &Path, dirs: &[PathBuf]) {
+    let out = Command::new(BIN).arg("--data").arg(data).arg("--today").arg(CHAIN_TODAY).arg("ingest").args(dirs).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A time-travel question: (geldigOp, inWerkingOp, beschikbaarOp), `None` = the default.
+type Vraag = (Option<&'static str>, Option<&'static str>, Option<&'static str>);
+
+fn query(v: &Vraag) -> String {
+    let parts: Vec<String> = [("geldigOp", v.0), ("inWerkingOp", v.1), ("beschikbaarOp", v.2)]
+        .into_iter()
+        .filter_map(|(k, d)| d.map(|d| format!("{k}={d}")))
+        .collect();
+    parts.join("&")
+}
+
+fn cli_text(data: &Path, work: &str, v: &Vraag, format: &str) -> std::process::Output {
+    let mut args = vec!["text", work, "--format", format];
+    for (k, d) in [("--geldig-op", v.0), ("--in-werking-op", v.1), ("--beschikbaar-op", v.2)] {
+        if let Some(d) = d {
+            args.extend([k, d]);
+        }
+    }
+    cli(data, &args)
+}
+
+/// The version the CLI resolved to and the toestand's start, from its `regelbank: V (toestand
+/// from D, …` line.
+fn cli_versie(stderr: &[u8]) -> (String, String) {
+    let e = String::from_utf8_lossy(stderr);
+    let line = e.lines().find(|l| l.contains("(toestand from ")).unwrap_or_else(|| panic!("{e}"));
+    let rest = line.strip_prefix("regelbank: ").unwrap();
+    let (v, rest) = rest.split_once(" (toestand from ").unwrap();
+    (v.to_string(), rest.split(',').next().unwrap().to_string())
+}
+
+#[test]
+fn time_travel_answers_equal_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut chain: Vec<PathBuf> = std::fs::read_dir(fixtures::fixtures_dir().join("chains/havenkwartier"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    chain.sort();
+    assert_eq!(chain.len(), 22);
+    ingest_chain(&data, &chain);
+    let s = Server::start(&data, &[], &[]);
+
+    let vragen: [Vraag; 10] = [
+        (Some("2027-01-01"), None, Some("2027-12-31")), // before the first toestand
+        (Some("2027-02-20"), None, Some("2027-12-31")),
+        (Some("2027-04-01"), None, Some("2027-12-31")),
+        (Some("2027-06-01"), Some("2027-03-20"), Some("2027-12-31")),
+        (Some("2027-06-01"), None, Some("2027-03-05")), // as known before the later besluiten
+        (Some("2027-07-10"), None, Some("2027-12-31")),
+        (Some("2027-08-01"), None, Some("2027-12-31")), // after the intrekking (2027-07-14)
+        (None, Some("2027-03-01"), None),               // geldigOp and beschikbaarOp: today
+        (Some("2027-03-20"), None, None),               // as known today (2027-03-01)
+        (None, None, Some("2027-12-31")),               // geldig and in werking today
+    ];
+    let mut versies = std::collections::BTreeSet::new();
+    let mut problemen = Vec::new();
+    for v in &vragen {
+        let url = s.url(&format!("/api/v1/regelingen{ZUIDKADE}?{}", query(v)));
+        for (accept, fmt) in [("application/json", "json"), ("application/xml", "xml"), ("text/html", "html")] {
+            let r = get(&url, Some(accept));
+            let out = cli_text(&data, ZUIDKADE, v, fmt);
+            if out.status.success() {
+                assert_eq!(r.status, 200, "{v:?}: {}", r.text());
+                let (versie, vanaf) = cli_versie(&out.stderr);
+                assert_eq!(r.header("expressie").as_deref(), Some(versie.as_str()), "{v:?}");
+                assert_eq!(r.header("juridisch-werkend-vanaf").as_deref(), Some(vanaf.as_str()), "{v:?}");
+                assert_eq!(r.header("content-location"), Some(format!("/api/v1/expressies/{}", seg(&versie))));
+                assert!(r.header("geldig-vanaf").is_some() && r.header("inwerkingtredingsdoelen").is_some() && r.header("bekend-op").is_some());
+                if fmt == "json" {
+                    assert_eq!(r.json(), serde_json::from_slice::<Value>(&out.stdout).unwrap(), "{v:?}");
+                } else {
+                    assert_eq!(r.body, out.stdout, "{v:?} {fmt}");
+                }
+                // Byte for byte what /expressies answers for that version.
+                assert_eq!(r.body, get(&s.url(&format!("/api/v1/expressies{versie}")), Some(accept)).body);
+                versies.insert(versie);
+            } else {
+                assert_eq!(out.status.code(), Some(1), "{v:?}: {}", String::from_utf8_lossy(&out.stderr));
+                assert_eq!(r.status, 404, "{v:?}: {}", r.text());
+                assert_eq!(r.content_type, "application/problem+json");
+                let e = String::from_utf8_lossy(&out.stderr);
+                let code = if e.contains(": no toestand (") { "geen-toestand" } else if e.contains(": not in force (") { "niet-in-werking" } else { panic!("{e}") };
+                assert_eq!(r.json()["code"], code, "{v:?}");
+                problemen.push((v.0, code));
+            }
+        }
+    }
+    // The answers are the chain's, not just equal: 2027-04-01 falls in the toestand of version 7,
+    // the 2027-03-01 view does not know the versions published later.
+    let r = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}?geldigOp=2027-04-01&beschikbaarOp=2027-12-31")), None);
+    assert_eq!(r.header("expressie").as_deref(), Some(format!("{ZUIDKADE}/nld@2027-03-11;7").as_str()));
+    assert_eq!(r.header("juridisch-werkend-vanaf").as_deref(), Some("2027-03-31"));
+    assert!(versies.len() >= 6, "{versies:?}");
+    assert!(problemen.contains(&(Some("2027-01-01"), "geen-toestand")), "{problemen:?}");
+    assert!(problemen.contains(&(Some("2027-08-01"), "niet-in-werking")), "{problemen:?}");
+    let p = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}?geldigOp=2027-08-01&beschikbaarOp=2027-12-31")), None).json();
+    assert_eq!(p["toestand"]["toestand"]["juridisch_werkend_vanaf"], "2027-07-14", "{p}");
+    assert_eq!(p["vraag"]["inWerkingOp"], "2027-08-01");
+
+    // Without date parameters the work itself, as before; bad dates are 400.
+    assert_eq!(get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}")), None).json()["work"]["work"], ZUIDKADE);
+    for q in ["geldigOp=2027-02-30", "beschikbaarOp=morgen", "inWerkingOp="] {
+        let r = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}?{q}")), None);
+        assert_eq!(r.status, 400, "{q}: {}", r.text());
+    }
+
+    // The toestanden equal `regelbank toestanden --json`.
+    for (work, kind) in [(ZUIDKADE, "regelingen"), (ZUIDKADE_GIO, "informatieobjecten")] {
+        for b in [None, Some("2027-03-05"), Some("2027-12-31")] {
+            let url = match b {
+                Some(b) => s.url(&format!("/api/v1/{kind}{work}/toestanden?beschikbaarOp={b}")),
+                None => s.url(&format!("/api/v1/{kind}/{}/toestanden", seg(work))),
+            };
+            let r = get(&url, None);
+            assert_eq!(r.status, 200, "{url}: {}", r.text());
+            let mut args = vec!["toestanden", work, "--json"];
+            if let Some(b) = b {
+                args.extend(["--beschikbaar-op", b]);
+            }
+            let out = cli(&data, &args);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(r.json(), serde_json::from_slice::<Value>(&out.stdout).unwrap(), "{url}");
+        }
+    }
+    let t = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2027-12-31")), None).json();
+    assert_eq!(t["juridisch_uitgewerkt_op"], "2027-07-14", "{t}");
+    assert_eq!(t["toestanden"].as_array().unwrap().len(), 21);
+    assert_eq!(get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2026-01-01")), None).status, 404);
+    assert_eq!(get(&s.url("/api/v1/regelingen/akn/nl/act/gm9901/2027/Onbekend/toestanden"), None).status, 404);
+
+    // The GIO in force: its GML as delivered, version 2 from 2027-06-23.
+    for (d, versie) in [("2027-06-01", "nld@2027-01-15;1"), ("2027-06-30", "nld@2027-06-03;2")] {
+        let r = get(&s.url(&format!("/api/v1/informatieobjecten{ZUIDKADE_GIO}?geldigOp={d}&beschikbaarOp=2027-12-31")), Some("application/gml+xml"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("expressie"), Some(format!("{ZUIDKADE_GIO}/{versie}")));
+        assert_eq!(r.content_type, "application/gml+xml");
+        assert_eq!(r.body, get(&s.url(&format!("/api/v1/expressies{ZUIDKADE_GIO}/{versie}")), Some("application/gml+xml")).body);
+    }
+}
+
+#[test]
+fn onvolledig_toestand_is_409_with_the_candidate_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    ingest_chain(&data, &[chain_dir("00-vaststelling"), chain_dir("01-renvooi-in-leden")]);
+    let s = Server::start(&data, &[], &[]);
+    let url = s.url(&format!("/api/v1/regelingen{ZUIDKADE}?geldigOp=2027-03-04&beschikbaarOp=2027-03-05"));
+    // Before the samenloop: version 2 (Wijziging01, from 2027-02-24).
+    let r = get(&url, Some("application/xml"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("expressie"), Some(format!("{ZUIDKADE}/nld@2027-02-04;2")));
+
+    // Samenloop: amendment 02 (Wijziging02, in force 2027-03-03) made on version 1 instead of 2,
+    // delivered over HTTP (bekendgemaakt 2027-03-02, after the server's today).
+    let samenloop = tmp.path().join("02-samenloop");
+    std::fs::create_dir(&samenloop).unwrap();
+    for e in std::fs::read_dir(chain_dir("02-voegtoe-volgtop")).unwrap() {
+        let p = e.unwrap().path();
+        let tekst = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace(&format!("was=\"{ZUIDKADE}/nld@2027-02-04;2\""), &format!("was=\"{ZUIDKADE}/nld@2027-01-28;1\""))
+            .replace("<datumBekendmaking>2027-02-17</datumBekendmaking>", "<datumBekendmaking>2027-03-02</datumBekendmaking>");
+        std::fs::write(samenloop.join(p.file_name().unwrap()), tekst).unwrap();
+    }
+    let id = upload(&s, &fixture_zip(tmp.path(), &samenloop));
+    assert_eq!(wacht(&s, &id)["status"], "gepubliceerd");
+
+    // The cached reader is replaced: the toestand from 2027-03-03 is now onvolledig.
+    let r = get(&url, Some("application/xml"));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.content_type, "application/problem+json");
+    let p = r.json();
+    assert_eq!(p["code"], "toestand-onvolledig", "{p}");
+    assert_eq!(p["status"], 409);
+    assert_eq!(p["work"], ZUIDKADE);
+    assert_eq!(p["toestand"]["toestand"]["juridisch_werkend_vanaf"], "2027-03-03");
+    assert_eq!(p["toestand"]["toestand"]["inhoud"]["status"], "onvolledig");
+    assert_eq!(p["toestand"]["toestand"]["inhoud"]["te_verwerken"][0]["doel"], "/join/id/proces/gm9901/2027/ZuidkadeWijziging01");
+    let kandidaten: Vec<String> = p["kandidaten"].as_array().unwrap().iter().map(|k| k["expressie"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kandidaten, [format!("{ZUIDKADE}/nld@2027-02-11;3"), format!("{ZUIDKADE}/nld@2027-02-04;2")]);
+    for k in p["kandidaten"].as_array().unwrap() {
+        assert_eq!(get(&s.url(k["href"].as_str().unwrap()), None).status, 200);
+    }
+    // The CLI says the same and names the same candidates.
+    let out = cli_text(&data, ZUIDKADE, &(Some("2027-03-04"), None, Some("2027-03-05")), "xml");
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("is onvolledig"), "{e}");
+    assert!(e.trim_end().ends_with(&format!("Candidate versions: {}", kandidaten.join(", "))), "{e}");
+    assert!(p["detail"].as_str().unwrap().contains(&kandidaten.join(", ")));
+    // Before the samenloop became known, and before it takes effect, version 2 still answers.
+    for q in ["geldigOp=2027-03-04&beschikbaarOp=2027-03-01", "geldigOp=2027-03-02&beschikbaarOp=2027-03-05"] {
+        let r = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}?{q}")), None);
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        assert_eq!(r.header("expressie"), Some(format!("{ZUIDKADE}/nld@2027-02-04;2")), "{q}");
+    }
+    let t = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2027-03-05")), None).json();
+    assert_eq!(t["toestanden"][2]["inhoud"]["status"], "onvolledig", "{t}");
 }

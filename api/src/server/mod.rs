@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod problem;
 pub mod queue;
 mod routes;
+mod tijdreis;
 mod upload;
 
 use std::collections::HashSet;
@@ -125,6 +126,8 @@ pub struct State {
     validations: Semaphore,
     request_ids: AtomicU64,
     cache: cache::Cache,
+    /// Time-travel readers per work (until the ledger moves on).
+    lezers: tijdreis::Lezers,
 }
 
 pub type AppState = Arc<State>;
@@ -138,6 +141,12 @@ impl State {
             c.today = chrono::Local::now().date_naive();
         }
         c
+    }
+
+    /// Today (`--today`, or the local date), YYYY-MM-DD: the default of the time-travel dates.
+    fn vandaag(&self) -> String {
+        let d = if self.fixed_today { self.cfg.today } else { chrono::Local::now().date_naive() };
+        d.format("%Y-%m-%d").to_string()
     }
 
     fn is_in_progress(&self, id: &str) -> bool {
@@ -161,6 +170,7 @@ pub fn state(store: Store, cfg: Config, fixed_today: bool, auth: Auth, args: Ser
         in_progress: Mutex::new(HashSet::new()),
         wake: Notify::new(),
         request_ids: AtomicU64::new(0),
+        lezers: tijdreis::Lezers::default(),
     }))
 }
 

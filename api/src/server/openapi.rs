@@ -7,7 +7,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::Problem;
-use super::routes;
+use super::{routes, tijdreis};
 
 struct Bearer;
 
@@ -37,17 +37,18 @@ impl Modify for Bearer {
         routes::post_validatie,
         routes::regelingen,
         routes::regeling_pad,
-        routes::toestanden_doc,
+        tijdreis::toestanden_doc,
         routes::diff_doc,
         routes::informatieobjecten,
         routes::informatieobject_pad,
+        tijdreis::io_toestanden_doc,
         routes::expressie,
     ),
-    components(schemas(Problem, routes::Ontvangen, routes::LeveringStatus, routes::Lijst, routes::WorkDetail, routes::Gezondheid)),
+    components(schemas(Problem, routes::Ontvangen, routes::LeveringStatus, routes::Lijst, routes::WorkDetail, routes::Gezondheid, tijdreis::TijdreisProbleem)),
     modifiers(&Bearer),
     tags(
         (name = "leveringen", description = "Deliveries: upload, status, report, validation"),
-        (name = "regelingen", description = "Regelingen, their versions and diffs"),
+        (name = "regelingen", description = "Regelingen, their versions, toestanden, the text in force on a date (time travel) and diffs"),
         (name = "informatieobjecten", description = "Informatieobjecten (GIOs) and their GML"),
         (name = "expressies", description = "One version of a work"),
         (name = "beheer", description = "Health, metrics, this document"),

@@ -32,6 +32,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::problem::Problem;
 use super::queue::{self, Entry};
+use super::tijdreis::{self, TijdreisProbleem};
 use super::{AppState, State as AppStateInner, upload};
 
 pub fn routes() -> Router<AppState> {
@@ -145,7 +146,7 @@ fn met_type(f: Formaat, body: impl Into<Body>) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static(f.content_type()))], body.into()).into_response()
 }
 
-fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
+pub(super) fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     match serde_json::to_vec(v) {
         Ok(b) => (status, met_type(Formaat::Json, b)).into_response(),
         Err(e) => Problem::internal(e).into_response(),
@@ -688,28 +689,14 @@ async fn werk_pad(state: AppState, kind: &'static str, pad: String, q: Result<Qu
         let (id, sub) = ontleed(st, &pad)?;
         let w = work_van(st, &id, kind)?;
         match sub {
-            Sub::Toestanden => Err(tijdreis_niet_beschikbaar()),
+            Sub::Toestanden => tijdreis::toestanden(st, &w.entry.work, &p),
             Sub::Diff => diff(st, &w, &p, &headers),
-            Sub::Detail => {
-                if p.geldig_op.is_some() || p.in_werking_op.is_some() || p.beschikbaar_op.is_some() {
-                    return Err(tijdreis_niet_beschikbaar());
-                }
-                detail(st, w)
-            }
+            Sub::Detail if tijdreis::is_tijdreis(&p) => tijdreis::geldend(st, &w.entry.work, &p, &headers),
+            Sub::Detail => detail(st, w),
         }
     })
     .await;
     r.unwrap_or_else(|p| p.into_response())
-}
-
-/// 501 until the time-travel engine (crate `timetravel`) is available to the server.
-fn tijdreis_niet_beschikbaar() -> Problem {
-    Problem::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "tijdreizen-niet-beschikbaar",
-        "toestanden en geldigOp/inWerkingOp/beschikbaarOp zijn nog niet beschikbaar in deze server; \
-         vraag een versie op via /api/v1/expressies/{expressie}",
-    )
 }
 
 fn detail(st: &AppStateInner, w: store::WorkView) -> Result<Response, Problem> {
@@ -728,16 +715,38 @@ fn detail(st: &AppStateInner, w: store::WorkView) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &WorkDetail { work: w, expressies }))
 }
 
-/// A regeling (work): its versions. With geldigOp/inWerkingOp/beschikbaarOp: the text in force
-/// (not yet available: 501). Sub-resources `…/toestanden` and `…/diff` are documented
-/// separately.
+/// A regeling (work). Without date parameters: the work and its versions (JSON). With any of
+/// geldigOp, inWerkingOp, beschikbaarOp: the text in force (time travel), resolved through the
+/// toestanden like `regelbank text WORK --geldig-op …` and answered like
+/// `/api/v1/expressies/{expressie}` for that version (JSON tree, STOP XML or HTML by Accept);
+/// missing dates default to today (inWerkingOp: the geldigOp date). The headers name the
+/// resolved version and its toestand. A toestand without a single version (samenloop not
+/// resolved) is 409 with the candidate versions. `van`/`tot` belong to `…/diff`.
+/// Sub-resources `…/toestanden` and `…/diff` are documented separately.
 #[utoipa::path(get, path = "/api/v1/regelingen/{work}", tag = "regelingen",
     params(("work" = String, Path, description = "The work id, percent-encoded (`%2Fakn%2Fnl%2Fact%2F…`), or its path form (`akn/nl/act/…`)"), TijdreisParams),
     responses(
-        (status = 200, description = "The work and its versions", body = WorkDetail),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 501, description = "Time travel (geldigOp, inWerkingOp, beschikbaarOp) is not available yet", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Without date parameters: the work and its versions (`WorkDetail`). With them: the \
+            version in force, exactly as `/api/v1/expressies/{expressie}` answers it", content(
+            (WorkDetail = "application/json"),
+            (String = "application/xml"),
+            (String = "text/html"),
+        ), headers(
+            ("content-location" = String, description = "Time travel: `/api/v1/expressies/{expressie}` of the resolved version"),
+            ("expressie" = String, description = "Time travel: the resolved version (instrumentversie)"),
+            ("juridisch-werkend-vanaf" = String, description = "Time travel: start of the toestand"),
+            ("juridisch-werkend-tot" = String, description = "Time travel: end of the toestand on the juridischWerkend axis (absent: open-ended)"),
+            ("geldig-vanaf" = String, description = "Time travel: geldigVanaf of the toestand"),
+            ("geldig-tot" = String, description = "Time travel: end on the geldig axis (absent: open-ended)"),
+            ("inwerkingtredingsdoelen" = String, description = "Time travel: the toestand's doelen, comma-separated"),
+            ("bekend-op" = String, description = "Time travel: bekendOp of the knowledge the answer comes from"),
+            ("ontvangen-op" = String, description = "Time travel: ontvangenOp of that knowledge"),
+        )),
+        (status = 400, description = "A date is not YYYY-MM-DD", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown work (`niet-gevonden`); time travel: no toestand then (`geen-toestand`: before the \
+            first toestand, or not yet known), or not in force (`niet-in-werking`: ingetrokken)", body = TijdreisProbleem, content_type = "application/problem+json"),
+        (status = 409, description = "Time travel: the toestand has no single version (`toestand-onvolledig`: samenloop not \
+            resolved; `toestand-onbekend`); `kandidaten` names the candidate versions", body = TijdreisProbleem, content_type = "application/problem+json"),
     ))]
 pub async fn regeling_pad(
     State(state): State<AppState>,
@@ -747,16 +756,6 @@ pub async fn regeling_pad(
 ) -> Response {
     werk_pad(state, "regeling", pad, q, headers).await
 }
-
-/// The toestanden (consolidated states over time) of a regeling: not available yet (501).
-#[utoipa::path(get, path = "/api/v1/regelingen/{work}/toestanden", tag = "regelingen",
-    params(("work" = String, Path, description = "The work id, percent-encoded or in path form")),
-    responses(
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 501, description = "Not available yet", body = Problem, content_type = "application/problem+json"),
-    ))]
-#[allow(dead_code)]
-fn toestanden_doc() {}
 
 /// Compare two versions of a regeling: JSON (structured), HTML (`<ins>`/`<del>`) or STOP XML
 /// (the RegelingMutatie with renvooi that turns `van` into `tot`), by Accept.
@@ -815,13 +814,19 @@ fn diff(st: &AppStateInner, w: &store::WorkView, p: &TijdreisParams, headers: &H
 }
 
 /// An informatieobject (work) and its versions; GML per version via `/api/v1/expressies/{expressie}`.
+/// With geldigOp/inWerkingOp/beschikbaarOp: the version in force (time travel, as for
+/// regelingen), answered like `/api/v1/expressies/{expressie}` (metadata as JSON, GML as
+/// delivered), with the same headers and problems.
 #[utoipa::path(get, path = "/api/v1/informatieobjecten/{work}", tag = "informatieobjecten",
     params(("work" = String, Path, description = "The work id (`/join/id/regdata/…`), percent-encoded or in path form"), TijdreisParams),
     responses(
-        (status = 200, description = "The work and its versions", body = WorkDetail),
+        (status = 200, description = "The work and its versions; with date parameters the version in force", content(
+            (WorkDetail = "application/json"),
+            (String = "application/gml+xml"),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 501, description = "Time travel is not available yet", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = TijdreisProbleem, content_type = "application/problem+json"),
+        (status = 409, description = "The toestand has no single version", body = TijdreisProbleem, content_type = "application/problem+json"),
     ))]
 pub async fn informatieobject_pad(
     State(state): State<AppState>,
@@ -855,7 +860,7 @@ pub async fn expressie(State(state): State<AppState>, Path(pad): Path<String>, h
     blocking(&state, move |st| expressie_antwoord(st, &id, &headers)).await.unwrap_or_else(|p| p.into_response())
 }
 
-fn expressie_antwoord(st: &AppStateInner, id: &str, headers: &HeaderMap) -> Result<Response, Problem> {
+pub(super) fn expressie_antwoord(st: &AppStateInner, id: &str, headers: &HeaderMap) -> Result<Response, Problem> {
     let Some(e) = st.store.index().expression(id)? else {
         return Err(Problem::not_found(format!("onbekende expressie {id}")));
     };
