@@ -119,9 +119,7 @@ fn last_of(tree: &sled::Tree) -> Result<Option<(u64, Hash)>, StoreError> {
 
 /// The index entries one batch of records adds, with the watermark after it.
 /// Node index entries written per sled batch.
-const APPLY_CHUNK: usize = 2048;
-/// Batches of at least this many entries are inserted by two threads.
-const PARALLEL_FROM: usize = 8192;
+const APPLY_CHUNK: usize = 512;
 
 struct Batch {
     /// True when no entry's hash is in the index yet (objects of packs this transaction wrote:
@@ -208,36 +206,22 @@ impl NodeIndex {
         if b.first_seq != expect {
             return Err(ix_err(format!("record seq {} applied out of order (expects {expect})", b.first_seq)));
         }
-        // In key order, first entry of a hash wins (the sort is stable), in chunks of their own
-        // sled batch: one batch of the ~50,000 objects of a 50 MB text kept ~180 MB of sled
-        // node copies alive until it was applied. Entries applied without their watermark (a
-        // crash between chunks) are harmless: they name packs of committed records, and applying
-        // the record again skips them. Large batches are inserted by two threads (sled is
-        // concurrent; each key is written by one of them).
+        // In key order, first entry of a hash wins (the sort is stable), in small chunks of their
+        // own sled batch: one batch of the ~50,000 objects of a 50 MB text kept ~180 MB of sled
+        // node copies alive until it was applied (two threads, tried, kept ~80 MB). Entries
+        // applied without their watermark (a crash between chunks) are harmless: they name packs
+        // of committed records, and applying the record again skips them.
         let mut entries = b.entries;
         entries.sort_by_key(|e| e.0);
         entries.dedup_by_key(|e| e.0);
-        let absent = b.absent;
-        let insert = |chunk: &[(Hash, Loc)]| -> Result<(), StoreError> {
+        for chunk in entries.chunks(APPLY_CHUNK) {
             let mut batch = sled::Batch::default();
             for (h, loc) in chunk {
-                if absent || tree.get(h.0).map_err(ix_err)?.is_none() {
+                if b.absent || tree.get(h.0).map_err(ix_err)?.is_none() {
                     batch.insert(&h.0[..], &loc.to_bytes()[..]);
                 }
             }
-            tree.apply_batch(batch).map_err(ix_err)
-        };
-        if entries.len() >= PARALLEL_FROM {
-            let (a, z) = entries.split_at(entries.len() / 2);
-            let (ra, rz) = std::thread::scope(|s| {
-                let t = s.spawn(|| a.chunks(APPLY_CHUNK).try_for_each(insert));
-                let rz = z.chunks(APPLY_CHUNK).try_for_each(insert);
-                (t.join().unwrap_or_else(|_| Err(ix_err("index thread panicked"))), rz)
-            });
-            ra?;
-            rz?;
-        } else {
-            entries.chunks(APPLY_CHUNK).try_for_each(insert)?;
+            tree.apply_batch(batch).map_err(ix_err)?;
         }
         let mut batch = sled::Batch::default();
         let mut wm = Vec::with_capacity(40);
