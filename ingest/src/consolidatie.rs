@@ -305,11 +305,11 @@ impl Herkomst {
 
     /// An initial version given as the wIds of its units ([`heeft_herkomst`]): every unit
     /// comes from `besluit`.
-    fn initieel_wids(wids: &[String], besluit: Option<&Arc<Besluit>>) -> Herkomst {
+    fn initieel_wids<'w>(wids: impl Iterator<Item = &'w str>, besluit: Option<&Arc<Besluit>>) -> Herkomst {
         let mut h = Herkomst::default();
         if let Some(b) = besluit {
             for w in wids {
-                h.eenheden.insert(w.clone(), Arc::clone(b));
+                h.eenheden.insert(w.to_string(), Arc::clone(b));
             }
         }
         h
@@ -410,27 +410,32 @@ pub struct BronTekst {
     /// Store nodes, children before parents; the last one is the root element's (absent for
     /// `<Regeling…/>`).
     plan: Vec<PlanKnoop>,
-    /// wIds of the units with provenance.
-    wids: Vec<String>,
+    /// wIds of the units with provenance: spans in `src` (the value as written, which is what
+    /// the parser gives unless it had to normalise it), else in `wids_eigen`. Compact: this is
+    /// alive while the besluit's tree is, at the peak of memory.
+    wids: Vec<(u32, u32, bool)>,
+    wids_eigen: String,
     /// Span of the root element in `src`.
     span: (usize, usize),
     tekst: OnceLock<Tekst>,
 }
 
+/// Offsets are u32: a document is smaller than 4 GiB (`stop::xml`), and the plan is alive at
+/// the peak of memory.
 enum Deel {
     /// Source bytes.
-    Bron(usize, usize),
+    Bron(u32, u32),
     /// The stored root start tag.
     Kop,
     /// The stored root end tag.
     Eind,
     /// An earlier node of the plan.
-    Kind(usize),
+    Kind(u32),
 }
 
 enum PlanKnoop {
     /// A unit: its source bytes.
-    Blad(usize, usize),
+    Blad(u32, u32),
     Structuur(Vec<Deel>),
 }
 
@@ -443,15 +448,32 @@ impl BronTekst {
             plan_structuur(doc, node, true, &mut plan);
         }
         let mut wids = Vec::new();
+        let mut wids_eigen = String::new();
+        let bron = doc.source();
+        let (b0, b1) = (bron.as_ptr() as usize, bron.as_ptr() as usize + bron.len());
         for n in doc.descendants(node) {
             if doc.is_element(n)
                 && heeft_herkomst(doc.name(n))
                 && let Some(w) = doc.attr(n, "wId")
             {
-                wids.push(w.to_string());
+                let p = w.as_ptr() as usize;
+                if p >= b0 && p + w.len() <= b1 {
+                    wids.push(((p - b0) as u32, w.len() as u32, false));
+                } else {
+                    wids.push((wids_eigen.len() as u32, w.len() as u32, true));
+                    wids_eigen.push_str(w);
+                }
             }
         }
-        BronTekst { src: doc.source_arc(), kop, eind, plan, wids, span: doc.span(node), tekst: OnceLock::new() }
+        BronTekst { src: doc.source_arc(), kop, eind, plan, wids, wids_eigen, span: doc.span(node), tekst: OnceLock::new() }
+    }
+
+    /// wIds of the units with provenance, in document order.
+    fn wids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.wids.iter().map(|&(s, n, eigen)| {
+            let (s, e) = (s as usize, s as usize + n as usize);
+            if eigen { &self.wids_eigen[s..e] } else { &self.src[s..e] }
+        })
     }
 
     /// The text in its stored form.
@@ -482,7 +504,7 @@ impl BronTekst {
     /// next exists.
     pub fn knopen(&self) -> impl Iterator<Item = StoreNode> + '_ {
         let mut hashes: Vec<NodeHash> = Vec::with_capacity(self.plan.len());
-        let bytes = |s: usize, e: usize| self.src.as_bytes()[s..e].to_vec();
+        let bytes = |s: u32, e: u32| self.src.as_bytes()[s as usize..e as usize].to_vec();
         let mut plan = self.plan.iter();
         let mut klaar = false;
         std::iter::from_fn(move || {
@@ -496,7 +518,7 @@ impl BronTekst {
                                 Deel::Bron(s, e) => Stuk::Bytes(bytes(*s, *e)),
                                 Deel::Kop => Stuk::Bytes(self.kop.as_bytes().to_vec()),
                                 Deel::Eind => Stuk::Bytes(self.eind.as_bytes().to_vec()),
-                                Deel::Kind(i) => Stuk::Kind(hashes[*i]),
+                                Deel::Kind(i) => Stuk::Kind(hashes[*i as usize]),
                             })
                             .collect(),
                     )
@@ -533,11 +555,13 @@ fn tag_len(raw: &str) -> usize {
 }
 
 /// Plan the node of a structure element (or the root), children first; returns its index.
-fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoop>) -> usize {
+fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoop>) -> u32 {
     let (s, e) = doc.span(n);
+    let (s, e) = (s as u32, e as u32);
     let raw = doc.raw(n);
     let tl = tag_len(raw);
-    let k = raw.rfind("</").filter(|&k| k >= tl).unwrap_or(raw.len());
+    let k = raw.rfind("</").filter(|&k| k >= tl).unwrap_or(raw.len()) as u32;
+    let tl = tl as u32;
     let mut delen = vec![if root { Deel::Kop } else { Deel::Bron(s, s + tl) }];
     let mut cur = s + tl;
     for c in doc.children(n) {
@@ -550,6 +574,7 @@ fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoo
             continue;
         }
         let (cs, ce) = doc.span(c);
+        let (cs, ce) = (cs as u32, ce as u32);
         let j = if structuur {
             if doc.raw(c)[..tag_len(doc.raw(c))].ends_with("/>") {
                 continue; // stored as bytes of its parent
@@ -557,7 +582,7 @@ fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoo
             plan_structuur(doc, c, false, plan)
         } else {
             plan.push(PlanKnoop::Blad(cs, ce));
-            plan.len() - 1
+            plan.len() as u32 - 1
         };
         if cs > cur {
             delen.push(Deel::Bron(cur, cs));
@@ -570,7 +595,7 @@ fn plan_structuur(doc: &Document, n: NodeId, root: bool, plan: &mut Vec<PlanKnoo
     }
     delen.push(if root { Deel::Eind } else { Deel::Bron(s + k, e) });
     plan.push(PlanKnoop::Structuur(delen));
-    plan.len() - 1
+    plan.len() as u32 - 1
 }
 
 /// The text of a regeling version: a [`Tekst`], or an initial version still in its besluit's
@@ -688,7 +713,7 @@ pub fn versies(
     let mut nieuw: Vec<Versie> = Vec::new();
     for (_, t) in teksten {
         for (e, tekst) in &t.initieel {
-            let herkomst = Herkomst::initieel_wids(&tekst.wids, t.besluit.as_ref());
+            let herkomst = Herkomst::initieel_wids(tekst.wids(), t.besluit.as_ref());
             nieuw.push(Versie { expressie: e.clone(), tekst: VersieTekst::Bron(Arc::clone(tekst)), herkomst });
         }
     }
@@ -806,7 +831,7 @@ mod tests {
                 assert_eq!(x.hash(), y.hash(), "{naam}");
             }
             let besluit = Arc::new(Besluit { expressie: "b".into(), work: "w".into(), datum_bekendmaking: None });
-            assert_eq!(Herkomst::initieel_wids(&bron.wids, Some(&besluit)), Herkomst::initieel(&tekst, Some(&besluit)), "{naam}");
+            assert_eq!(Herkomst::initieel_wids(bron.wids(), Some(&besluit)), Herkomst::initieel(&tekst, Some(&besluit)), "{naam}");
             assert_eq!(bron.tekst().to_xml(), tekst.to_xml(), "{naam}");
             n += 1;
         }
