@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # HTTP benchmark (issue 6): a release `regelbank serve` on loopback with N generated regelingen
 # loaded, measured with wrk.
-#   1. reads: GET /api/v1/expressies/{expression} (the consolidated text of a regeling version,
-#      JSON) spread over all loaded regelingen;
+#   1. reads, spread over all loaded regelingen: GET /api/v1/expressies/{expression} (the
+#      consolidated text of a regeling version, JSON) and GET /api/v1/regelingen/{work}?geldigOp=…
+#      (the text in force: time travel through the toestanden to the same version);
 #   2. uploads: small generated deliveries POSTed one after another by C concurrent clients,
 #      timed from the first POST until every one is processed (status final).
-# Settings: BENCH_REGELINGEN (1000), BENCH_ARTIKELEN (20), BENCH_DURATION (20s),
-# BENCH_CONNECTIONS ("8 32": one wrk run per value), BENCH_SERVE_ARGS (extra serve options,
-# e.g. "--cache-mb 0"), BENCH_THREADS (1), BENCH_UPLOADS (500), BENCH_UPLOAD_CLIENTS (4),
-# REGELBANK_BIN (target/release/regelbank). Needs wrk, curl, python3.
+# Settings: BENCH_READS ("expressies tijdreis": the read routes), BENCH_REGELINGEN (1000),
+# BENCH_ARTIKELEN (20), BENCH_DURATION (20s), BENCH_CONNECTIONS ("8 32": one wrk run per value),
+# BENCH_SERVE_ARGS (extra serve options, e.g. "--cache-mb 0"), BENCH_THREADS (1),
+# BENCH_UPLOADS (500; 0 skips the uploads), BENCH_UPLOAD_CLIENTS (4),
+# REGELBANK_BIN (target/release/regelbank; build it first). Needs wrk, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_REGELINGEN:-1000}
@@ -35,26 +37,42 @@ for _ in $(seq 100); do grep -q listening "$WORK/serve.out" 2>/dev/null && break
 BASE=$(sed -n 's/^regelbank: listening on //p' "$WORK/serve.out")
 echo "server: $BASE (pid $SERVER)"
 
-# 1. reads
-python3 - "$N" >"$WORK/paths.lua" <<'PY'
+# 1. reads: one wrk run per read route and connection count
+reads() { # NAME PATH-WITH-{i}
+  python3 - "$N" "$2" >"$WORK/$1.lua" <<'PY'
 import sys
-n = int(sys.argv[1])
+n, pad = int(sys.argv[1]), sys.argv[2]
 print("paths = {")
 for i in range(n):
-    print(f'  "/api/v1/expressies/akn/nl/act/gm9901/2027/bench-{i}-regeling1/nld@2027-03-09;1",')
+    print('  "' + pad.replace("{i}", str(i)) + '",')
 print("}")
 print("i = 0")
 print("request = function() i = i % #paths + 1; return wrk.format('GET', paths[i]) end")
 PY
-curl -sf "$BASE/api/v1/expressies/akn/nl/act/gm9901/2027/bench-0-regeling1/nld@2027-03-09;1" -o "$WORK/one.json"
-echo "one response: $(stat -c %s "$WORK/one.json") bytes (JSON tree of $ART artikelen)"
-wrk -t1 -c8 -d3s -s "$WORK/paths.lua" "$BASE" >/dev/null   # warm-up
-for CONN in $CONNS; do
-  echo "--- GET /api/v1/expressies/{expression}: wrk -t$THREADS -c$CONN -d$DUR --latency"
-  wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency -s "$WORK/paths.lua" "$BASE"
+  local one=${2//\{i\}/0}
+  curl -sf "$BASE$one" -D "$WORK/$1.headers" -o "$WORK/$1.json"
+  echo "one response: $(stat -c %s "$WORK/$1.json") bytes (JSON tree of $ART artikelen)"
+  grep -i '^expressie:' "$WORK/$1.headers" || true
+  wrk -t1 -c8 -d3s -s "$WORK/$1.lua" "$BASE" >/dev/null   # warm-up
+  for CONN in $CONNS; do
+    echo "--- GET $3: wrk -t$THREADS -c$CONN -d$DUR --latency"
+    wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency -s "$WORK/$1.lua" "$BASE"
+  done
+}
+for R in ${BENCH_READS:-expressies tijdreis}; do
+  case $R in
+    # the text of a given version
+    expressies) reads expressies "/api/v1/expressies/akn/nl/act/gm9901/2027/bench-{i}-regeling1/nld@2027-03-09;1" \
+      "/api/v1/expressies/{expression}" ;;
+    # the text in force (time travel: resolved through the toestanden, then the same text)
+    tijdreis) reads tijdreis "/api/v1/regelingen/akn/nl/act/gm9901/2027/bench-{i}-regeling1?geldigOp=2027-06-01&beschikbaarOp=2027-06-01" \
+      "/api/v1/regelingen/{work}?geldigOp=2027-06-01&beschikbaarOp=2027-06-01" ;;
+    *) echo "unknown read benchmark $R" >&2; exit 2 ;;
+  esac
 done
 
 # 2. uploads
+[ "$UPLOADS" -gt 0 ] || exit 0
 echo "--- uploads: $UPLOADS small deliveries (1 regeling of $ART artikelen, with GIO), $CLIENTS clients"
 "$BIN" generate --out "$WORK/up" --count "$UPLOADS" --artikelen "$ART" --zip --prefix upload >/dev/null
 echo "package size: $(stat -c %s "$WORK"/up/upload-00000.zip) bytes"
