@@ -10,8 +10,10 @@
 //!
 //! Answers for the version in force: 200 with the version's body (byte for byte the
 //! `/expressies` body) and headers naming what was resolved: `Content-Location` (the version's
-//! URL), `Expressie`, `Juridisch-Werkend-Vanaf`, `Juridisch-Werkend-Tot`, `Geldig-Vanaf`,
-//! `Geldig-Tot` (the window in which the same answer holds; absent when open-ended),
+//! URL), `Expressie`, `Juridisch-Werkend-Vanaf` and `Geldig-Vanaf` (the toestand's start),
+//! `Juridisch-Werkend-Tot` (the next toestand's start on the juridischWerkend axis at this
+//! geldigOp) and `Geldig-Tot` (the same on the geldig axis at this inWerkingOp; both absent when
+//! nothing follows: the answer holds up to there),
 //! `Inwerkingtredingsdoelen` (comma-separated), `Bekend-Op` and `Ontvangen-Op` (the knowledge the
 //! answer comes from). Without a single version: problem+json ([`TijdreisProbleem`]) with the
 //! question, the toestand and the candidate versions: 409 `toestand-onvolledig` /
