@@ -744,7 +744,8 @@ fn detail(st: &AppStateInner, w: store::WorkView) -> Result<Response, Problem> {
         )),
         (status = 400, description = "A date is not YYYY-MM-DD", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown work (`niet-gevonden`); time travel: no toestand then (`geen-toestand`: before the \
-            first toestand, or not yet known), or not in force (`niet-in-werking`: ingetrokken)", body = TijdreisProbleem, content_type = "application/problem+json"),
+            first toestand, or not yet known), or not in force (`niet-in-werking`: ingetrokken); these two carry the members of \
+            `TijdreisProbleem` (work, vraag, toestand)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Time travel: the toestand has no single version (`toestand-onvolledig`: samenloop not \
             resolved; `toestand-onbekend`); `kandidaten` names the candidate versions", body = TijdreisProbleem, content_type = "application/problem+json"),
     ))]
@@ -825,7 +826,8 @@ fn diff(st: &AppStateInner, w: &store::WorkView, p: &TijdreisParams, headers: &H
             (String = "application/gml+xml"),
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = TijdreisProbleem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown work; time travel: `geen-toestand` or `niet-in-werking` with the members of \
+            `TijdreisProbleem`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The toestand has no single version", body = TijdreisProbleem, content_type = "application/problem+json"),
     ))]
 pub async fn informatieobject_pad(
