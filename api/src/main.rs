@@ -263,7 +263,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(d) = &beschikbaar_op {
                 parse_day(d).map_err(anyhow::Error::msg)?;
             }
-            tijdreis_cmd::toestanden(&cli.data, &work, Some(beschikbaar_op.as_deref().unwrap_or(&today)), json)
+            tijdreis_cmd::toestanden(&cli.data, &work, beschikbaar_op.as_deref().unwrap_or(&today), json)
         }
         Command::Conformance { dir, verbose } => tijdreis_cmd::conformance(&dir, verbose),
         Command::Text { id, geldig_op, in_werking_op, beschikbaar_op, format } => {
@@ -466,8 +466,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rebuild => {
             let store = open_store(&cli.data)?;
             let stats = store.rebuild()?;
+            let uitwisselingen = ingest::tijdreis::herbouw(&store)?;
             println!(
-                "rebuilt indexes from {} ledger records: {} works, {} expressions",
+                "rebuilt indexes from {} ledger records: {} works, {} expressions; time-travel state from {uitwisselingen} exchanges",
                 stats.records, stats.works, stats.expressions
             );
             Ok(ExitCode::SUCCESS)

@@ -20,38 +20,37 @@ fn open(dir: &Path) -> Result<Store> {
     }
 }
 
-pub fn toestanden(data: &Path, work: &str, beschikbaar_op: Option<&str>, json: bool) -> Result<ExitCode> {
+pub fn toestanden(data: &Path, work: &str, beschikbaar_op: &str, json: bool) -> Result<ExitCode> {
     let store = open(data)?;
     let mut lezer = Lezer::open(&store)?;
-    let Some(at) = lezer.actuele_toestanden(work, beschikbaar_op)? else {
-        bail!("no toestanden known for {work}{}", beschikbaar_op.map(|t| format!(" as known on {t}")).unwrap_or_default());
+    let Some(tl) = lezer.tijdlijn(work, beschikbaar_op)? else {
+        bail!("no toestanden known for {work} as known on {beschikbaar_op}");
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&at)?);
+        println!("{}", serde_json::to_string_pretty(&tl)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("{work}");
-    println!("  as known on {} (received {}, gemaaktOp {})", at.bekend_op, at.ontvangen_op, at.gemaakt_op);
-    if let Some(m) = &at.materieel_uitgewerkt_op {
-        println!("  materieel uitgewerkt op {m}");
-    }
-    if let Some(j) = &at.juridisch_uitgewerkt_op {
-        println!("  ingetrokken per {j}");
-    }
-    if at.toestanden.is_empty() {
+    println!("  as known on {beschikbaar_op} (knowledge received {}, known from {})", tl.ontvangen_op, tl.bekend_op);
+    if tl.perioden.is_empty() {
         println!("  (no toestanden: not in force)");
     }
-    for t in &at.toestanden {
-        let tot = t.juridisch_werkend_tot.as_deref().unwrap_or("…");
+    for p in &tl.perioden {
+        let t = &p.toestand;
+        let tot = p.tot.as_deref().unwrap_or("…");
         let versie = t.inhoud.instrumentversie.as_deref().unwrap_or("-");
+        let terug = if t.geldig_vanaf < t.juridisch_werkend_vanaf {
+            format!("  (geldig vanaf {}: terugwerkende kracht)", t.geldig_vanaf)
+        } else {
+            String::new()
+        };
         println!(
-            "  {} – {:<10}  {:<10}  {}  doelen: {}{}",
-            t.juridisch_werkend_vanaf,
+            "  {} – {:<10}  {:<15}  {}  doelen: {}{terug}",
+            p.vanaf,
             tot,
             status_nl(t.inhoud.status),
             versie,
             t.inwerkingtredingsdoelen.join(", "),
-            if t.actueel { "" } else { "  (historisch)" }
         );
         let u = uitleg(&t.inhoud);
         if !u.is_empty() {

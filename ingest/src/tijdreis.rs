@@ -37,6 +37,9 @@ use crate::pipeline::IngestError;
 /// Name of the derived space.
 pub const RUIMTE: &str = "timetravel";
 const META: &str = "meta";
+/// Format of the persisted state; a space in another format is derived again.
+const FORMAAT_SLEUTEL: &str = "formaat";
+const FORMAAT: &[u8] = b"2";
 
 /// Catch-up and writes of the derived space, one at a time per process.
 static SCHRIJVEN: Mutex<()> = Mutex::new(());
@@ -46,7 +49,8 @@ static SCHRIJVEN: Mutex<()> = Mutex::new(());
 pub struct WerkStaat {
     pub instrument: Instrument,
     pub tijdreis: Tijdreis,
-    pub actueel: Vec<ActueleToestanden>,
+    /// The actuele toestanden after the last exchange (with nogTeConsolideren details).
+    pub actueel: Option<std::sync::Arc<ActueleToestanden>>,
 }
 
 /// Persisted state of one doel.
@@ -107,6 +111,10 @@ impl Sessie {
         let kv = store.derived(RUIMTE)?;
         let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
         let last = store.last_seq();
+        if kv.get(FORMAAT_SLEUTEL)?.as_deref() != Some(FORMAAT) && kv.watermark()?.is_some() {
+            info!("time-travel state has another format; deriving it again");
+            kv.clear()?;
+        }
         let wm = kv.watermark()?;
         let from = match wm {
             Some((s, h)) if s <= last && store.record_hash(s) == Some(h) => s,
@@ -159,9 +167,12 @@ impl Sessie {
         if let Some(b) = kv.get(&format!("w:{work}"))? {
             let mut s: WerkStaat = serde_json::from_slice(&b).map_err(|e| serde_fout(work, e))?;
             s.tijdreis.herstel();
+            s.instrument.herstel();
             self.engine.versiebeheer.instrumenten.insert(work.to_string(), s.instrument);
             self.engine.tijdreis.insert(work.to_string(), s.tijdreis);
-            self.engine.actueel.insert(work.to_string(), s.actueel);
+            if let Some(a) = s.actueel {
+                self.engine.actueel.insert(work.to_string(), a);
+            }
         }
         Ok(())
     }
@@ -344,7 +355,7 @@ impl Sessie {
             let staat = WerkStaat {
                 instrument: i.clone(),
                 tijdreis: self.engine.tijdreis.get(&w).cloned().unwrap_or_default(),
-                actueel: self.engine.actueel.get(&w).cloned().unwrap_or_default(),
+                actueel: self.engine.actueel.get(&w).cloned(),
             };
             puts.push((format!("w:{w}"), serde_json::to_vec(&staat).expect("state serialises")));
         }
@@ -356,9 +367,28 @@ impl Sessie {
             puts.push((format!("d:{d}"), serde_json::to_vec(&staat).expect("state serialises")));
         }
         puts.push((META.to_string(), serde_json::to_vec(&self.meta).expect("meta serialises")));
+        puts.push((FORMAAT_SLEUTEL.to_string(), FORMAAT.to_vec()));
         kv.apply(&puts, watermark)?;
         Ok(())
     }
+}
+
+/// Derive the engine state again from the ledger (the exchanges the records name), from
+/// scratch. Returns the number of exchanges replayed.
+pub fn herbouw(store: &Store) -> Result<usize, IngestError> {
+    let kv = store.derived(RUIMTE)?;
+    {
+        let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
+        kv.clear()?;
+    }
+    Sessie::open(store)?;
+    let mut n = 0;
+    for seq in 1..=store.last_seq() {
+        if store.record(seq)?.is_some_and(|r| r.rec.effects.uitwisseling.is_some()) {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Whether a delivery of this kind feeds the engine.
@@ -481,7 +511,7 @@ impl Lezer {
         Ok(e.versiebeheer.instrumenten.get(work).map(|i| WerkStaat {
             instrument: i.clone(),
             tijdreis: e.tijdreis.get(work).cloned().unwrap_or_default(),
-            actueel: e.actueel.get(work).cloned().unwrap_or_default(),
+            actueel: e.actueel.get(work).cloned(),
         }))
     }
 
@@ -497,14 +527,27 @@ impl Lezer {
         }))
     }
 
-    /// The actuele toestanden of `work` as known on `beschikbaar_op` (default: the latest).
+    /// The actuele toestanden of `work` after the last exchange that touched it (with the
+    /// nogTeConsolideren details), if that exchange is known on `beschikbaar_op` (`None`: no
+    /// date given, always). For views of the past use [`Lezer::tijdlijn`].
     pub fn actuele_toestanden(
         &mut self,
         work: &str,
         beschikbaar_op: Option<&str>,
     ) -> Result<Option<ActueleToestanden>, IngestError> {
         self.sessie.laad_werk(work)?;
-        Ok(self.sessie.engine.actuele_toestanden(work, beschikbaar_op).cloned())
+        Ok(self
+            .sessie
+            .engine
+            .actuele_toestanden(work)
+            .filter(|a| beschikbaar_op.is_none_or(|t| a.ontvangen_op.as_str() <= t && a.bekend_op.as_str() <= t))
+            .cloned())
+    }
+
+    /// The timeline of `work` as known on `beschikbaar_op`.
+    pub fn tijdlijn(&mut self, work: &str, beschikbaar_op: &str) -> Result<Option<timetravel::Tijdlijn>, IngestError> {
+        self.sessie.laad_werk(work)?;
+        Ok(self.sessie.engine.tijdlijn(work, beschikbaar_op))
     }
 }
 

@@ -147,7 +147,7 @@ pub fn vergelijk(sc: &Scenario) -> Uitkomst {
 
     let mut engine = Engine::new();
     // gemaaktOp -> (seq, actuele toestanden per work)
-    let mut na: BTreeMap<String, (u64, BTreeMap<String, ActueleToestanden>)> = BTreeMap::new();
+    let mut na: BTreeMap<String, (u64, BTreeMap<String, std::sync::Arc<ActueleToestanden>>)> = BTreeMap::new();
     let mut fout_gemaakt_op: Option<String> = None;
     let mut fout_ontvangen_op: Option<String> = None;
     for (seq, u) in &sc.uitwisselingen {

@@ -27,12 +27,14 @@ pub mod uitwisseling;
 pub mod versiebeheer;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use stop::Melding;
 
 pub use tijdreis::{Tijdreis, Treffer, dag, datum};
 pub use toestanden::{ActueleToestand, ActueleToestanden, CompleteToestand, Inhoud, Status};
+
 pub use uitwisseling::Uitwisseling;
 pub use versiebeheer::{Versiebeheer, Verwerking};
 
@@ -44,8 +46,9 @@ pub struct Engine {
     pub versiebeheer: Versiebeheer,
     /// Per instrument, the time-travel index.
     pub tijdreis: BTreeMap<String, Tijdreis>,
-    /// Per instrument, the actuele toestanden after every exchange that touched it.
-    pub actueel: BTreeMap<String, Vec<ActueleToestanden>>,
+    /// Per instrument, the actuele toestanden after the last exchange that touched it (past
+    /// views come from the time-travel index: [`Engine::tijdlijn`]).
+    pub actueel: BTreeMap<String, Arc<ActueleToestanden>>,
 }
 
 /// The outcome of an accepted exchange.
@@ -53,7 +56,7 @@ pub struct Engine {
 pub struct Resultaat {
     pub verwerking: Verwerking,
     /// The actuele toestanden of every touched instrument after this exchange.
-    pub actueel: BTreeMap<String, ActueleToestanden>,
+    pub actueel: BTreeMap<String, Arc<ActueleToestanden>>,
 }
 
 /// A time-travel question. Dates are `YYYY-MM-DD`.
@@ -91,6 +94,9 @@ impl Engine {
         for t in self.tijdreis.values_mut() {
             t.herstel();
         }
+        for i in self.versiebeheer.instrumenten.values_mut() {
+            i.herstel();
+        }
     }
 
     /// Process one exchange: update versiebeheer, then the complete toestanden of every
@@ -109,9 +115,11 @@ impl Engine {
                 }
             }
             let bekend_op = verwerking.bekend_op.clone().unwrap_or_else(|| u.module_bekend_op());
-            let at = Bepaling::new(instr, &self.versiebeheer.tijdstempels, &bekend_op)
-                .actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op);
-            self.actueel.entry(work.clone()).or_default().push(at.clone());
+            let at = Arc::new(
+                Bepaling::new(instr, &self.versiebeheer.tijdstempels, &bekend_op)
+                    .actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op),
+            );
+            self.actueel.insert(work.clone(), at.clone());
             actueel.insert(work.clone(), at);
         }
         Ok(Resultaat { verwerking, actueel })
@@ -128,13 +136,54 @@ impl Engine {
         )
     }
 
-    /// The actuele toestanden of `work` as determined by the last exchange received on or
-    /// before `beschikbaar_op` (or the latest one).
-    pub fn actuele_toestanden(&self, work: &str, beschikbaar_op: Option<&str>) -> Option<&ActueleToestanden> {
-        let lijst = self.actueel.get(work)?;
-        match beschikbaar_op {
-            None => lijst.last(),
-            Some(t) => lijst.iter().rev().find(|a| a.ontvangen_op.as_str() <= t && a.bekend_op.as_str() <= t),
-        }
+    /// The actuele toestanden of `work` after the last exchange that touched it.
+    pub fn actuele_toestanden(&self, work: &str) -> Option<&ActueleToestanden> {
+        self.actueel.get(work).map(|a| &**a)
     }
+
+    /// The timeline of `work` as known on `beschikbaar_op`: the toestanden that apply on each
+    /// date (geldigOp = inWerkingOp = that date), from the time-travel index.
+    pub fn tijdlijn(&self, work: &str, beschikbaar_op: &str) -> Option<Tijdlijn> {
+        let t = self.tijdreis.get(work)?;
+        let b = dag(beschikbaar_op);
+        let m = t.moment(b, b)?;
+        let mut punten: Vec<i32> = m.ankers.iter().flat_map(|a| [a.jwv, a.gv]).collect();
+        punten.sort_unstable();
+        punten.dedup();
+        let mut perioden: Vec<Periode> = Vec::new();
+        for d in punten {
+            let gevonden = t.zoek(d, d, b, b).map(|x| x.toestand);
+            match (perioden.last_mut(), gevonden) {
+                (Some(p), Some(x)) if p.toestand == *x => {}
+                (Some(p), None) if p.tot.is_none() => p.tot = Some(datum(d)),
+                (_, None) => {}
+                (last, Some(x)) => {
+                    if let Some(p) = last
+                        && p.tot.is_none()
+                    {
+                        p.tot = Some(datum(d));
+                    }
+                    perioden.push(Periode { vanaf: datum(d), tot: None, toestand: x.clone() });
+                }
+            }
+        }
+        Some(Tijdlijn { ontvangen_op: m.ontvangen_op.clone(), bekend_op: m.bekend_op.clone(), perioden })
+    }
+}
+
+/// One period of a timeline: from `vanaf` (inclusive) to `tot` (exclusive; `None` = open).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Periode {
+    pub vanaf: String,
+    pub tot: Option<String>,
+    pub toestand: CompleteToestand,
+}
+
+/// The toestanden of an instrument over time, as known at one moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tijdlijn {
+    /// The knowledge the timeline comes from.
+    pub ontvangen_op: String,
+    pub bekend_op: String,
+    pub perioden: Vec<Periode>,
 }

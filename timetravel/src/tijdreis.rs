@@ -8,7 +8,7 @@
 //! Distinct toestanden are stored once and moments refer to them by number, so a moment that
 //! repeats most of the previous one costs a few bytes per toestand.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,7 +99,7 @@ pub struct Tijdreis {
     /// In order of determination.
     pub momenten: Vec<Moment>,
     #[serde(skip)]
-    nummers: HashMap<CompleteToestand, u32>,
+    nummers: FxHashMap<CompleteToestand, u32>,
     #[serde(skip)]
     min_jwv: Option<i32>,
     #[serde(skip)]

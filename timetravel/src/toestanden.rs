@@ -70,8 +70,6 @@ pub struct Tegensprekend {
 pub struct Inhoud {
     pub status: Status,
     pub instrumentversie: Option<String>,
-    /// Doelen of earlier toestanden that this toestand also contains.
-    pub basisversiedoelen: Vec<String>,
     pub te_verwerken: Vec<NogTeVerwerken>,
     pub te_ontvlechten: Vec<NogTeOntvlechten>,
     pub tegensprekend: Vec<Tegensprekend>,
@@ -82,7 +80,6 @@ impl Inhoud {
         Inhoud {
             status: Status::NietInWerking,
             instrumentversie: None,
-            basisversiedoelen: Vec::new(),
             te_verwerken: Vec::new(),
             te_ontvlechten: Vec::new(),
             tegensprekend: Vec::new(),
@@ -384,7 +381,6 @@ impl<'a> Bepaling<'a> {
         Inhoud {
             status,
             instrumentversie,
-            basisversiedoelen: basisversiedoelen.to_vec(),
             te_verwerken,
             te_ontvlechten,
             tegensprekend,

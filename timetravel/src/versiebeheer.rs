@@ -73,6 +73,9 @@ pub struct Instrument {
     pub materieel_uitgewerkt: Option<String>,
     /// Doelen of the initial version (without basisversie).
     pub initiele_doelen: Option<Vec<String>>,
+    /// doel -> index in `branches` (derived; rebuilt by [`Instrument::herstel`]).
+    #[serde(skip)]
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Instrument {
@@ -83,15 +86,35 @@ impl Instrument {
             bekend_op: BTreeSet::new(),
             materieel_uitgewerkt: None,
             initiele_doelen: None,
+            index: std::collections::HashMap::new(),
         }
     }
 
+    /// Rebuild the derived doel index (after deserialising).
+    pub fn herstel(&mut self) {
+        self.index = self.branches.iter().enumerate().map(|(i, b)| (b.doel.clone(), i)).collect();
+    }
+
     pub fn branch_index(&self, doel: &str) -> Option<usize> {
-        self.branches.iter().position(|b| b.doel == doel)
+        if self.index.len() == self.branches.len() {
+            self.index.get(doel).copied()
+        } else {
+            self.branches.iter().position(|b| b.doel == doel)
+        }
     }
 
     pub fn branch(&self, doel: &str) -> Option<&Branch> {
-        self.branches.iter().find(|b| b.doel == doel)
+        self.branch_index(doel).map(|i| &self.branches[i])
+    }
+
+    fn voeg_branch_toe(&mut self, doel: &str) -> usize {
+        if self.index.len() != self.branches.len() {
+            self.herstel();
+        }
+        self.branches.push(Branch { doel: doel.to_string(), momentopnamen: Vec::new() });
+        let i = self.branches.len() - 1;
+        self.index.insert(doel.to_string(), i);
+        i
     }
 
     pub fn momentopname(&self, r: Ref) -> &Momentopname {
@@ -142,7 +165,16 @@ impl Versiebeheer {
         resultaat.waarschuwingen = meldingen;
         for (work, instr) in instrumenten {
             for b in &instr.branches {
-                self.doel_instrumenten.entry(b.doel.clone()).or_default().insert(work.clone());
+                match self.doel_instrumenten.get_mut(&b.doel) {
+                    Some(set) => {
+                        if !set.contains(&work) {
+                            set.insert(work.clone());
+                        }
+                    }
+                    None => {
+                        self.doel_instrumenten.insert(b.doel.clone(), BTreeSet::from([work.clone()]));
+                    }
+                }
             }
             self.instrumenten.insert(work, instr);
         }
@@ -481,8 +513,7 @@ impl<'a> Werk<'a> {
         } else if maak {
             let initiele = instr.initiele_doelen.clone();
             let instr = self.instrumenten.get_mut(&e.work).expect("copied");
-            instr.branches.push(Branch { doel: doel.to_string(), momentopnamen: Vec::new() });
-            let bi = instr.branches.len() - 1;
+            let bi = instr.voeg_branch_toe(doel);
             self.nieuwe_doelen.insert(doel.to_string());
             if e.basisversies.is_empty() {
                 match initiele {
