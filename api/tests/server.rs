@@ -345,7 +345,7 @@ fn diff_and_multipart_upload() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("expressie").as_deref(), Some(b.as_str()));
     let t = get(&s.url(&format!("/api/v1/regelingen{work}/toestanden?beschikbaarOp=2027-12-31")), None).json();
-    assert_eq!(t["toestanden"].as_array().unwrap().last().unwrap()["inhoud"]["instrumentversie"], b.as_str(), "{t}");
+    assert_eq!(t["perioden"].as_array().unwrap().last().unwrap()["toestand"]["inhoud"]["instrumentversie"], b.as_str(), "{t}");
 }
 
 #[test]
@@ -728,8 +728,10 @@ fn time_travel_answers_equal_the_cli() {
         }
     }
     let t = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2027-12-31")), None).json();
-    assert_eq!(t["juridisch_uitgewerkt_op"], "2027-07-14", "{t}");
-    assert_eq!(t["toestanden"].as_array().unwrap().len(), 21);
+    let perioden = t["perioden"].as_array().unwrap();
+    assert_eq!(perioden.len(), 22, "{t}");
+    assert_eq!(perioden[21]["vanaf"], "2027-07-14");
+    assert_eq!(perioden[21]["toestand"]["inhoud"]["status"], "nietInWerking");
     assert_eq!(get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2026-01-01")), None).status, 404);
     assert_eq!(get(&s.url("/api/v1/regelingen/akn/nl/act/gm9901/2027/Onbekend/toestanden"), None).status, 404);
 
@@ -800,5 +802,5 @@ fn onvolledig_toestand_is_409_with_the_candidate_versions() {
         assert_eq!(r.header("expressie"), Some(format!("{ZUIDKADE}/nld@2027-02-04;2")), "{q}");
     }
     let t = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2027-03-05")), None).json();
-    assert_eq!(t["toestanden"][2]["inhoud"]["status"], "onvolledig", "{t}");
+    assert_eq!(t["perioden"][2]["toestand"]["inhoud"]["status"], "onvolledig", "{t}");
 }

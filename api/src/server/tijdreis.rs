@@ -1,5 +1,5 @@
-//! Time travel over HTTP: `GET …/{work}/toestanden[?beschikbaarOp=]` (the actuele toestanden,
-//! exactly as `regelbank toestanden --json`) and `GET …/{work}?geldigOp=&inWerkingOp=&beschikbaarOp=`
+//! Time travel over HTTP: `GET …/{work}/toestanden[?beschikbaarOp=]` (the timeline of toestanden
+//! as known then, exactly as `regelbank toestanden --json`) and `GET …/{work}?geldigOp=&inWerkingOp=&beschikbaarOp=`
 //! (the version in force, resolved by `ingest::tijdreis::Lezer::los_op` like `regelbank text
 //! WORK --geldig-op …`, answered as `/api/v1/expressies/{expressie}` answers that version).
 //!
@@ -120,13 +120,13 @@ pub fn is_tijdreis(p: &TijdreisParams) -> bool {
     p.geldig_op.is_some() || p.in_werking_op.is_some() || p.beschikbaar_op.is_some()
 }
 
-/// `…/{work}/toestanden`: the actuele toestanden as known on `beschikbaarOp` (default today),
-/// the JSON of `regelbank toestanden --json`.
+/// `…/{work}/toestanden`: the timeline as known on `beschikbaarOp` (default today), the JSON of
+/// `regelbank toestanden --json` (`Lezer::tijdlijn`).
 pub fn toestanden(st: &AppStateInner, work: &str, p: &TijdreisParams) -> Result<Response, Problem> {
     let op = datum("beschikbaarOp", p.beschikbaar_op.as_deref())?.unwrap_or_else(|| st.vandaag());
-    let at = st.lezers.met(&st.store, work, |l| l.actuele_toestanden(work, Some(&op))).map_err(intern)?;
-    match at {
-        Some(at) => Ok(super::routes::json(StatusCode::OK, &at)),
+    let tl = st.lezers.met(&st.store, work, |l| l.tijdlijn(work, &op)).map_err(intern)?;
+    match tl {
+        Some(tl) => Ok(super::routes::json(StatusCode::OK, &tl)),
         None => Err(Problem::new(
             StatusCode::NOT_FOUND,
             "geen-toestanden",
@@ -265,18 +265,19 @@ pub fn geldend(st: &AppStateInner, work: &str, p: &TijdreisParams, headers: &Hea
     })
 }
 
-/// The actuele toestanden of a regeling (the timeline on the juridischWerkend axis): dates,
-/// inwerkingtredingsdoelen, status and instrumentversie, as known on `beschikbaarOp`. The JSON
-/// is that of `regelbank toestanden WORK --json` (the engine's field names).
+/// The toestanden of a regeling over time (the timeline on the juridischWerkend axis, as known on
+/// `beschikbaarOp`): periods with their toestand (dates, inwerkingtredingsdoelen, status,
+/// instrumentversie). The JSON is that of `regelbank toestanden WORK --json` (the engine's
+/// field names).
 #[utoipa::path(get, path = "/api/v1/regelingen/{work}/toestanden", tag = "regelingen",
     params(
         ("work" = String, Path, description = "The work id, percent-encoded or in path form"),
         ("beschikbaarOp" = Option<String>, Query, description = "As known (beschikbaar) on this date, YYYY-MM-DD (default today)"),
     ),
     responses(
-        (status = 200, description = "gemaakt_op, ontvangen_op, bekend_op, materieel_uitgewerkt_op, juridisch_uitgewerkt_op, \
-            toestanden: [{juridisch_werkend_vanaf, juridisch_werkend_tot, inwerkingtredingsdoelen, inhoud {status, \
-            instrumentversie, basisversiedoelen, te_verwerken, te_ontvlechten, tegensprekend}, actueel}]", body = Object),
+        (status = 200, description = "ontvangen_op, bekend_op (the knowledge the timeline comes from), perioden: [{vanaf, \
+            tot (exclusive; null: open), toestand {juridisch_werkend_vanaf, geldig_vanaf, inwerkingtredingsdoelen, inhoud \
+            {status, instrumentversie, basisversiedoelen, te_verwerken, te_ontvlechten, tegensprekend}}}]", body = Object),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown work (`niet-gevonden`), or no toestanden known then (`geen-toestanden`)", body = Problem, content_type = "application/problem+json"),
     ))]
