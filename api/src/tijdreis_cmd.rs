@@ -24,7 +24,8 @@ pub fn toestanden(data: &Path, work: &str, beschikbaar_op: &str, json: bool) -> 
     let store = open(data)?;
     let mut lezer = Lezer::open(&store)?;
     let Some(tl) = lezer.tijdlijn(work, beschikbaar_op)? else {
-        bail!("no toestanden known for {work} as known on {beschikbaar_op}");
+        eprintln!("regelbank: nothing is known about toestanden of {work} as known on {beschikbaar_op}");
+        return Ok(ExitCode::from(1));
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&tl)?);
@@ -44,14 +45,12 @@ pub fn toestanden(data: &Path, work: &str, beschikbaar_op: &str, json: bool) -> 
         } else {
             String::new()
         };
-        println!(
-            "  {} – {:<10}  {:<15}  {}  doelen: {}{terug}",
-            p.vanaf,
-            tot,
-            status_nl(t.inhoud.status),
-            versie,
-            t.inwerkingtredingsdoelen.join(", "),
-        );
+        let doelen = if t.inwerkingtredingsdoelen.is_empty() {
+            String::new()
+        } else {
+            format!("  doelen: {}", t.inwerkingtredingsdoelen.join(", "))
+        };
+        println!("  {} – {:<10}  {:<15}  {versie}{doelen}{terug}", p.vanaf, tot, status_nl(t.inhoud.status));
         let u = uitleg(&t.inhoud);
         if !u.is_empty() {
             println!("      {u}");

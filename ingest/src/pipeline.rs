@@ -433,7 +433,7 @@ fn prepare(
     store: Option<&Store>,
     mut txn: Option<&mut store::Txn<'_>>,
     pending: Pending<'_>,
-    sessie: Option<&mut crate::tijdreis::Sessie>,
+    mut sessie: Option<&mut crate::tijdreis::Sessie>,
     path: &Path,
     cfg: &Config,
 ) -> Result<Prepared, IngestError> {
@@ -598,7 +598,7 @@ fn prepare(
     let mut stap: Option<crate::tijdreis::Stap> = None;
     if cfg.regels && !stop::melding::has_fout(&meldingen) && crate::tijdreis::voedt_engine(opdracht.soort) {
         let mut tijdelijk;
-        let sessie: &mut crate::tijdreis::Sessie = match sessie {
+        let sessie: &mut crate::tijdreis::Sessie = match sessie.as_deref_mut() {
             Some(s) => s,
             None => {
                 tijdelijk = match store {
@@ -643,7 +643,23 @@ fn prepare(
         Effects::default()
     } else if afbreek {
         match store {
-            Some(s) => Effects { afgebroken: afgebroken_door(s, &opdracht)?, ..Default::default() },
+            Some(s) => {
+                let (afgebroken, seqs) = afgebroken_door(s, &opdracht)?;
+                // Versiebeheer: the cancelled information is withdrawn from every view.
+                if let Some(sessie) = sessie.as_deref_mut() {
+                    let gemaakt_op = sessie.volgende_gemaakt_op(cfg.today, cfg.now);
+                    let ontvangen_op = cfg.today.format("%Y-%m-%d").to_string();
+                    stap = match sessie.afbreken(s, &seqs, &gemaakt_op, &ontvangen_op)? {
+                        Some(Ok(st)) => Some(st),
+                        Some(Err(m)) => {
+                            tracing::warn!(meldingen = ?m, "cancelling in the time-travel engine failed");
+                            None
+                        }
+                        None => None,
+                    };
+                }
+                Effects { afgebroken, ..Default::default() }
+            }
             None => Effects::default(),
         }
     } else {
@@ -665,7 +681,7 @@ fn prepare(
     let Some(txn) = txn else {
         return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new(), tijdreis: None });
     };
-    if !changes || afbreek {
+    if !changes {
         stap = None;
     }
     if let Some(s) = &stap {
@@ -800,23 +816,28 @@ fn repeated(
 }
 
 /// The ids an accepted afbreek request cancels: the publication and every version it delivered.
-fn afgebroken_door(store: &Store, o: &Opdracht) -> Result<Vec<String>, IngestError> {
-    let Some(id) = o.identificatie.as_deref() else { return Ok(Vec::new()) };
+/// The ids a breekPublicatieAf cancels, and the ledger records of the cancelled deliveries.
+fn afgebroken_door(store: &Store, o: &Opdracht) -> Result<(Vec<String>, Vec<u64>), IngestError> {
+    let Some(id) = o.identificatie.as_deref() else { return Ok((Vec::new(), Vec::new())) };
     let idx = store.index();
     let targets: Vec<store::ExpressionView> = match idx.work(id)? {
         Some(w) => w.expressions.iter().filter_map(|e| idx.expression(e).transpose()).collect::<Result<_, _>>()?,
         None => idx.expression(id)?.into_iter().collect(),
     };
     let mut out = vec![id.to_string()];
+    let mut seqs = Vec::new();
     for e in targets.iter().filter(|e| e.entry.kind != "regeling" && e.entry.kind != "informatieobject") {
         if let Some(r) = store.record(e.seq)? {
             out.extend(r.rec.effects.works.iter().map(|w| w.work.clone()));
             out.extend(r.rec.effects.expressions.iter().map(|x| x.expression.clone()));
+            seqs.push(e.seq);
         }
     }
     out.sort();
     out.dedup();
-    Ok(out)
+    seqs.sort_unstable();
+    seqs.dedup();
+    Ok((out, seqs))
 }
 
 /// The wIds of every regeling version a delivery adds. An initial text gives its own wIds; a

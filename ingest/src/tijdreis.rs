@@ -313,6 +313,100 @@ impl Sessie {
         }
     }
 
+    /// The exchange that undoes cancelled deliveries (breekPublicatieAf before the
+    /// datumBekendmaking): every version, repeal and tijdstempel they delivered is withdrawn
+    /// or restored to what it was before, known from the same bekendOp as the cancelled
+    /// information, so no view ever shows it (the ledger keeps it for audit). `None` when the
+    /// cancelled deliveries fed nothing to the engine.
+    pub fn afbreken(
+        &mut self,
+        store: &Store,
+        seqs: &[u64],
+        gemaakt_op: &str,
+        ontvangen_op: &str,
+    ) -> Result<Option<Result<Stap, Vec<Melding>>>, IngestError> {
+        use timetravel::uitwisseling::{InstrumentElement, InstrumentSoort, TijdstempelElement, Verwijzing};
+        let mut w = Uitwisseling {
+            gemaakt_op: gemaakt_op.to_string(),
+            ontvangen_op: ontvangen_op.to_string(),
+            revisie: true,
+            instrumenten: Vec::new(),
+            tijdstempels: Vec::new(),
+            materieel_uitgewerkt: Vec::new(),
+            bestand: String::new(),
+        };
+        for &seq in seqs {
+            let Some(rec) = store.record(seq)? else { continue };
+            let Some(h) = rec.rec.effects.uitwisseling else { continue };
+            let x: Uitwisseling =
+                serde_json::from_slice(&store.get_blob(&h)?).map_err(|e| serde_fout("exchange blob", e))?;
+            self.laad_voor(&x)?;
+            let bekend_op = x.module_bekend_op();
+            let vb = &self.engine.versiebeheer;
+            let mut gedaan: BTreeSet<(String, String)> = BTreeSet::new();
+            for e in &x.instrumenten {
+                let Some(instr) = vb.instrumenten.get(&e.work) else { continue };
+                for d in &e.doelen {
+                    if !gedaan.insert((e.work.clone(), d.clone())) {
+                        continue;
+                    }
+                    let Some(b) = instr.branch(d) else { continue };
+                    let Some(i) = b.momentopnamen.iter().position(|m| m.gemaakt_op == x.gemaakt_op) else { continue };
+                    let laatste = b.momentopnamen.last().expect("non-empty");
+                    let vorige = i.checked_sub(1).map(|j| &b.momentopnamen[j]);
+                    let soort_expr = match vorige {
+                        None if laatste.teruggetrokken => None,
+                        None if laatste.ingetrokken => Some((InstrumentSoort::TerugtrekkingIntrekking, None)),
+                        None => Some((InstrumentSoort::Terugtrekking, None)),
+                        Some(p) if p.ingetrokken && !laatste.ingetrokken => Some((InstrumentSoort::Intrekking, None)),
+                        Some(p) if p.teruggetrokken && !laatste.teruggetrokken => Some((InstrumentSoort::Terugtrekking, None)),
+                        Some(p) if !p.ingetrokken && !p.teruggetrokken && (p.expressie != laatste.expressie || laatste.ingetrokken || laatste.teruggetrokken) => {
+                            Some((InstrumentSoort::Beoogd, p.expressie.clone()))
+                        }
+                        Some(_) => None,
+                    };
+                    let Some((soort, expressie)) = soort_expr else { continue };
+                    w.instrumenten.push(InstrumentElement {
+                        soort,
+                        work: e.work.clone(),
+                        expressie,
+                        doelen: vec![d.clone()],
+                        bekend_op: Some(bekend_op.clone()),
+                        basisversies: vec![Verwijzing { doel: d.clone(), gemaakt_op: laatste.gemaakt_op.clone() }],
+                        vervlochten: Vec::new(),
+                        ontvlochten: Vec::new(),
+                        eid: None,
+                        regel: 0,
+                    });
+                }
+            }
+            let doelen: BTreeSet<&String> = x.tijdstempels.iter().map(|t| &t.doel).collect();
+            for d in doelen {
+                let Some(lijst) = vb.tijdstempels.get(d) else { continue };
+                let Some(j) = lijst.iter().position(|t| t.gemaakt_op == x.gemaakt_op) else { continue };
+                let laatste = lijst.last().expect("non-empty");
+                let vorige = j.checked_sub(1).map(|k| &lijst[k]);
+                for geldig_vanaf in [false, true] {
+                    let veld = |t: &TijdstempelMoment| if geldig_vanaf { t.geldig_vanaf.clone() } else { t.juridisch_werkend_vanaf.clone() };
+                    let doelwaarde = vorige.and_then(veld);
+                    if veld(laatste) != doelwaarde {
+                        w.tijdstempels.push(TijdstempelElement {
+                            doel: d.clone(),
+                            geldig_vanaf,
+                            datum: doelwaarde,
+                            bekend_op: Some(bekend_op.clone()),
+                            regel: 0,
+                        });
+                    }
+                }
+            }
+        }
+        if w.instrumenten.is_empty() && w.tijdstempels.is_empty() {
+            return Ok(None);
+        }
+        self.probeer(w, &BTreeMap::new(), &BTreeMap::new()).map(Some)
+    }
+
     /// Take a staged delivery's exchange into the session.
     pub fn neem_over(&mut self, stap: Stap) {
         let Stap { uitwisseling, engine, works, doelen, .. } = stap;

@@ -217,3 +217,38 @@ fn state_survives_restart_rebuild_and_loss_of_the_derived_data() {
     }
     assert_eq!(raster(&s2), verwacht);
 }
+
+#[test]
+fn an_afbreek_request_before_publication_removes_the_besluit_from_every_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Store::open(tmp.path()).unwrap();
+    let d = |n: &str| fixtures::fixtures_dir().join("deliveries").join(n);
+    let programma = "/akn/nl/act/gm9901/2027/ProgrammaKlimaatadaptatie";
+    // Received 2027-03-01 for publication on 2027-03-30, in force from 2027-04-15.
+    ingest_alle(&s, &[&d("02-initieel-vrijetekst")], &cfg("2027-03-01"));
+    let mut l = Lezer::open(&s).unwrap();
+    // Not visible before its publication, as known now.
+    assert!(l.toestand(programma, &Vraag::op("2027-05-01", "2027-03-15")).unwrap().is_none());
+    // Visible as known after publication.
+    let a = l.toestand(programma, &Vraag::op("2027-05-01", "2027-12-31")).unwrap().unwrap();
+    assert_eq!(a.toestand.inhoud.status, Status::Compleet);
+    drop(l);
+    let r = ingest::ingest(&s, &d("04-afbreken"), &cfg("2027-03-02")).unwrap();
+    assert_eq!(r.uitkomst, Uitkomst::Afgebroken, "{:?}", r.meldingen);
+    let mut l = Lezer::open(&s).unwrap();
+    for bekend in ["2027-03-15", "2027-04-01", "2027-12-31"] {
+        let a = l.toestand(programma, &Vraag::op("2027-05-01", bekend)).unwrap();
+        assert!(
+            a.as_ref().is_none_or(|a| a.toestand.inhoud.status == Status::NietInWerking),
+            "as known on {bekend}: {a:?}"
+        );
+    }
+    // The audit trail keeps the besluit.
+    assert_eq!(s.last_seq(), 2);
+    assert!(s.record(1).unwrap().unwrap().rec.effects.uitwisseling.is_some());
+    // Rebuilding from the ledger gives the same.
+    herbouw(&s).unwrap();
+    let mut l = Lezer::open(&s).unwrap();
+    let a = l.toestand(programma, &Vraag::op("2027-05-01", "2027-12-31")).unwrap();
+    assert!(a.is_none_or(|a| a.toestand.inhoud.status == Status::NietInWerking));
+}
