@@ -9,6 +9,9 @@
 //!
 //! Environment: `REGELBANK_CONFORMANCE` (default ../shared/conformance), `BENCH_REPS`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -68,47 +71,59 @@ fn conformance() {
 
 const W: &str = "/akn/nl/act/gm9999/2020/Groot";
 
+/// One exchange: a new version for `doelen` (each in force one day after the previous),
+/// based on the previous exchange's first doel.
+fn uitwisseling(i: usize, doelen: &[String], eerste_dag: i32, vorige: &Option<(String, String)>) -> Uitwisseling {
+    let start = dag("2020-01-01");
+    let g = format!("{}T10:00:00Z", datum(start + i as i32));
+    Uitwisseling {
+        gemaakt_op: g.clone(),
+        ontvangen_op: g[..10].to_string(),
+        revisie: false,
+        instrumenten: vec![InstrumentElement {
+            soort: InstrumentSoort::Beoogd,
+            work: W.into(),
+            expressie: Some(format!("{W}/nld@2020;{i}")),
+            doelen: doelen.to_vec(),
+            bekend_op: None,
+            basisversies: vorige.iter().map(|(d, g)| Verwijzing { doel: d.clone(), gemaakt_op: g.clone() }).collect(),
+            vervlochten: vec![],
+            ontvlochten: vec![],
+            eid: None,
+            regel: 0,
+        }],
+        tijdstempels: doelen
+            .iter()
+            .enumerate()
+            .map(|(k, d)| TijdstempelElement {
+                doel: d.clone(),
+                geldig_vanaf: false,
+                datum: Some(datum(eerste_dag + k as i32)),
+                bekend_op: None,
+                regel: 0,
+            })
+            .collect(),
+        materieel_uitgewerkt: vec![],
+        bestand: String::new(),
+    }
+}
+
 fn lookup() {
+    // 1,000 toestanden: 10 exchanges of 100 doelen each (each doel its own inwerkingtreding).
     let n = 1000usize;
+    let per = 100usize;
     let mut e = Engine::new();
     let start = dag("2020-01-01");
     let mut vorige: Option<(String, String)> = None;
     let t = Instant::now();
-    for i in 0..n {
-        let doel = format!("/join/id/proces/gm9999/2020/D{i:04}");
-        let g = format!("{}T10:00:00Z", datum(start + i as i32));
-        let basis = vorige.iter().map(|(d, g)| Verwijzing { doel: d.clone(), gemaakt_op: g.clone() }).collect();
-        let u = Uitwisseling {
-            gemaakt_op: g.clone(),
-            ontvangen_op: g[..10].to_string(),
-            revisie: false,
-            instrumenten: vec![InstrumentElement {
-                soort: InstrumentSoort::Beoogd,
-                work: W.into(),
-                expressie: Some(format!("{W}/nld@2020;{i}")),
-                doelen: vec![doel.clone()],
-                bekend_op: None,
-                basisversies: basis,
-                vervlochten: vec![],
-                ontvlochten: vec![],
-                eid: None,
-                regel: 0,
-            }],
-            tijdstempels: vec![TijdstempelElement {
-                doel: doel.clone(),
-                geldig_vanaf: false,
-                datum: Some(datum(start + 30 + i as i32)),
-                bekend_op: None,
-                regel: 0,
-            }],
-            materieel_uitgewerkt: vec![],
-            bestand: String::new(),
-        };
+    for i in 0..n / per {
+        let doelen: Vec<String> = (0..per).map(|k| format!("/join/id/proces/gm9999/2020/D{:04}", i * per + k)).collect();
+        let u = uitwisseling(i, &doelen, start + 30 + (i * per) as i32, &vorige);
         e.verwerk(&u).expect("accepted");
-        vorige = Some((doel, g));
+        vorige = Some((doelen[0].clone(), u.gemaakt_op.clone()));
     }
     let opbouw = t.elapsed();
-    let toestanden = e.actuele_toestanden(W, None).map(|a| a.toestanden.len()).unwrap_or(0);
+    let toestanden = e.actuele_toestanden(W).map(|a| a.toestanden.len()).unwrap_or(0);
     // Queries: random dates within the range, as known now (the common case) and as known on
     // a random earlier day.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -135,13 +150,26 @@ fn lookup() {
             }
         }
     }
-    let per = t.elapsed().as_secs_f64() / (reps * vragen.len()) as f64;
+    let per_vraag = t.elapsed().as_secs_f64() / (reps * vragen.len()) as f64;
+    // The incremental update: one more exchange (one new doel) on this work, five times.
+    let mut e2 = e.clone();
+    let t = Instant::now();
+    let extra = 5;
+    for j in 0..extra {
+        let i = n / per + j;
+        let doelen = vec![format!("/join/id/proces/gm9999/2020/E{j:04}")];
+        let u = uitwisseling(i, &doelen, start + 30 + n as i32 + j as i32, &vorige);
+        e2.verwerk(&u).expect("accepted");
+        vorige = Some((doelen[0].clone(), u.gemaakt_op.clone()));
+    }
+    let update = t.elapsed().as_secs_f64() / extra as f64;
     println!(
-        "lookup: work with {toestanden} toestanden ({n} exchanges, built in {:.1} ms = {:.1} µs per exchange); {:.0} ns per time-travel query (Engine::toestand incl. date parsing; {:.0}% found a toestand)",
+        "lookup: work with {toestanden} toestanden (built by {} exchanges in {:.1} ms); {:.0} ns per time-travel query (Engine::toestand incl. date parsing; {:.0}% found a toestand); one more exchange on it: {:.1} ms",
+        n / per,
         opbouw.as_secs_f64() * 1e3,
-        opbouw.as_secs_f64() * 1e6 / n as f64,
-        per * 1e9,
-        100.0 * gevonden as f64 / (reps * vragen.len()) as f64
+        per_vraag * 1e9,
+        100.0 * gevonden as f64 / (reps * vragen.len()) as f64,
+        update * 1e3
     );
 }
 

@@ -103,7 +103,7 @@ impl Versiebeheer {
                 .first()
                 .and_then(|d| instr.branch(d))
                 .and_then(|b| b.momentopnamen.last())
-                .and_then(|m| m.cumulatief.as_ref());
+                .and_then(|m| m.cumulatief.as_deref());
             let mut vervlochten: Vec<Verwijzing> = Vec::new();
             for b in samen {
                 let bevat = cumulatief
@@ -175,7 +175,7 @@ mod tests {
         // A wijziging for doel B of version 1, in force before a second one (C) of version 2.
         verwerk(&mut e, u("2027-01-05T10:00:00Z", vec![versie("B", &v(2))], vec![jwv("B", "2027-03-01")]), &[(&v(2), &v(1))]);
         verwerk(&mut e, u("2027-01-06T10:00:00Z", vec![versie("C", &v(3))], vec![jwv("C", "2027-04-01")]), &[(&v(3), &v(2))]);
-        let at = e.actuele_toestanden(W, None).unwrap();
+        let at = e.actuele_toestanden(W).unwrap();
         let st: Vec<_> = at.toestanden.iter().map(|t| (t.inhoud.status, t.inhoud.instrumentversie.clone())).collect();
         assert_eq!(
             st,
@@ -194,13 +194,13 @@ mod tests {
         // Two besluiten on the same day, both on version 1.
         verwerk(&mut e, u("2027-01-05T10:00:00Z", vec![versie("B", &v(2))], vec![jwv("B", "2027-03-01")]), &[(&v(2), &v(1))]);
         verwerk(&mut e, u("2027-01-05T10:00:01Z", vec![versie("C", &v(3))], vec![jwv("C", "2027-04-01")]), &[(&v(3), &v(1))]);
-        let at = e.actuele_toestanden(W, None).unwrap();
+        let at = e.actuele_toestanden(W).unwrap();
         let laatste = at.toestanden.last().unwrap();
         assert_eq!(laatste.inhoud.status, crate::Status::Onvolledig);
         assert_eq!(laatste.inhoud.te_verwerken.iter().map(|t| t.doel.as_str()).collect::<Vec<_>>(), vec!["B"]);
         // A version for C made from B's version merges B in: the toestand is complete again.
         verwerk(&mut e, u("2027-01-10T10:00:00Z", vec![versie("C", &v(4))], vec![]), &[(&v(4), &v(2))]);
-        let at = e.actuele_toestanden(W, None).unwrap();
+        let at = e.actuele_toestanden(W).unwrap();
         let laatste = at.toestanden.last().unwrap();
         assert_eq!(laatste.inhoud.status, crate::Status::Compleet);
         assert_eq!(laatste.inhoud.instrumentversie.as_deref(), Some(v(4).as_str()));

@@ -249,11 +249,17 @@ impl<'a> Bepaling<'a> {
 
     /// The cumulative contributions for a toestand: those of the latest momentopname of each
     /// inwerkingtredingsdoel, merged.
-    fn cumulatief_voor_toestand(&self, iwt: &[String]) -> BTreeMap<String, Bijdrage> {
+    fn cumulatief_voor_toestand(&self, iwt: &[String]) -> std::borrow::Cow<'a, BTreeMap<String, Bijdrage>> {
+        // One inwerkingtredingsdoel (the usual case): its momentopname's map as it is.
+        if let [doel] = iwt
+            && let Some(c) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()).and_then(|m| m.cumulatief.as_deref())
+        {
+            return std::borrow::Cow::Borrowed(c);
+        }
         let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
         for doel in iwt {
             let Some(m) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()) else { continue };
-            for (d, b) in m.cumulatief.iter().flatten() {
+            for (d, b) in m.cumulatief.iter().flat_map(|c| c.iter()) {
                 let Some(h) = acc.get(d) else {
                     acc.insert(d.clone(), b.clone());
                     continue;
@@ -269,7 +275,7 @@ impl<'a> Bepaling<'a> {
                 }
             }
         }
-        acc
+        std::borrow::Cow::Owned(acc)
     }
 
     /// Determine the content of a toestand with these inwerkingtredingsdoelen.
@@ -332,31 +338,28 @@ impl<'a> Bepaling<'a> {
 
         let cumulatief = self.cumulatief_voor_toestand(iwt);
         let mut te_ontvlechten = Vec::new();
-        let toestand_doelen: Vec<&String> = basisversiedoelen.iter().chain(iwt).collect();
-        for doel in &toestand_doelen {
-            let laatst_bekend = self.laatste_momentopname(doel).map(|m| m.gemaakt_op.clone()).unwrap_or_default();
-            match cumulatief.get(*doel) {
-                None => {
-                    te_verwerken.push(NogTeVerwerken { doel: (*doel).clone(), laatst_bekend, laatst_verwerkt: None });
-                    instrumentversie = None;
-                }
-                Some(v) if v.ontvlochten == Some(true) => {
-                    te_verwerken.push(NogTeVerwerken { doel: (*doel).clone(), laatst_bekend, laatst_verwerkt: None });
-                    instrumentversie = None;
-                }
-                Some(v) if v.laatst_verwerkt < laatst_bekend => {
-                    te_verwerken.push(NogTeVerwerken {
-                        doel: (*doel).clone(),
-                        laatst_bekend,
-                        laatst_verwerkt: Some(v.laatst_verwerkt.clone()),
-                    });
-                    instrumentversie = None;
-                }
-                Some(_) => {}
+        // `basisversiedoelen` is sorted (it is built sorted); `iwt` is short.
+        debug_assert!(basisversiedoelen.is_sorted());
+        let in_toestand = |d: &String| basisversiedoelen.binary_search(d).is_ok() || iwt.contains(d);
+        for doel in basisversiedoelen.iter().chain(iwt) {
+            let laatst_bekend = self.laatste_momentopname(doel).map(|m| m.gemaakt_op.as_str()).unwrap_or("");
+            let (te_laat, verwerkt) = match cumulatief.get(doel) {
+                None => (true, None),
+                Some(v) if v.ontvlochten == Some(true) => (true, None),
+                Some(v) if v.laatst_verwerkt.as_str() < laatst_bekend => (true, Some(v.laatst_verwerkt.clone())),
+                Some(_) => (false, None),
+            };
+            if te_laat {
+                te_verwerken.push(NogTeVerwerken {
+                    doel: doel.clone(),
+                    laatst_bekend: laatst_bekend.to_string(),
+                    laatst_verwerkt: verwerkt,
+                });
+                instrumentversie = None;
             }
         }
-        for (doel, v) in &cumulatief {
-            if toestand_doelen.contains(&doel) || v.ontvlochten != Some(false) {
+        for (doel, v) in cumulatief.iter() {
+            if v.ontvlochten != Some(false) || in_toestand(doel) {
                 continue;
             }
             match self.eerste_die_niet_meer_bijdraagt(doel) {

@@ -44,7 +44,8 @@ pub struct Momentopname {
     pub vervlochten: BTreeMap<String, Ref>,
     pub ontvlochten: BTreeMap<String, Ref>,
     /// Cumulative contribution of every branch up to and including this momentopname.
-    pub cumulatief: Option<BTreeMap<String, Bijdrage>>,
+    /// Shared: copying an instrument (to process an exchange atomically) shares these maps.
+    pub cumulatief: Option<std::sync::Arc<BTreeMap<String, Bijdrage>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -751,7 +752,7 @@ impl<'a> Werk<'a> {
         let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
         let mut fouten: Vec<(&str, String)> = Vec::new();
         for v in m.basisversies.values() {
-            for (doel, b) in instr.momentopname(*v).cumulatief.iter().flatten() {
+            for (doel, b) in instr.momentopname(*v).cumulatief.iter().flat_map(|c| c.iter()) {
                 let Some(h) = acc.get(doel) else {
                     acc.insert(doel.clone(), b.clone());
                     continue;
@@ -793,7 +794,7 @@ impl<'a> Werk<'a> {
         for v in m.vervlochten.values() {
             let vm = instr.momentopname(*v);
             let vdoel = &instr.branches[v.0].doel;
-            for (doel, b) in vm.cumulatief.iter().flatten() {
+            for (doel, b) in vm.cumulatief.iter().flat_map(|c| c.iter()) {
                 let Some(h) = acc.get(doel) else {
                     acc.insert(doel.clone(), b.clone());
                     continue;
@@ -838,7 +839,7 @@ impl<'a> Werk<'a> {
                 ));
             }
         }
-        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1].cumulatief = Some(acc);
+        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1].cumulatief = Some(std::sync::Arc::new(acc));
         for (code, tekst) in fouten {
             self.fout(code, tekst);
         }
