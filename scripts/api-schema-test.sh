@@ -2,8 +2,8 @@
 # Schema-based API test (issue 6): schemathesis (pinned, in a venv) against a live
 # `regelbank demo` server loaded with the bundled fixtures. Checks: no 5xx, status codes,
 # content types and response bodies as the OpenAPI document says. Uploads use the demo token.
-# Not part of .ci/run yet (needs PyPI and python3-venv on the CI machine); run by hand:
-#   scripts/api-schema-test.sh            (REGELBANK_BIN, ST_EXAMPLES=25 to override)
+# .ci/run runs it with the debug binary and a fixed seed; by hand:
+#   scripts/api-schema-test.sh            (REGELBANK_BIN, ST_EXAMPLES=25, ST_SEED to override)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${REGELBANK_BIN:-target/release/regelbank}
@@ -18,5 +18,5 @@ for _ in $(seq 300); do grep -q "listening on" "$WORK/out" 2>/dev/null && break;
 BASE=$(sed -n 's/^regelbank: listening on //p' "$WORK/out")
 cd "$WORK"
 "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" -H "Authorization: Bearer demo" \
-  --max-examples "${ST_EXAMPLES:-25}" --phases examples,coverage,fuzzing \
+  --max-examples "${ST_EXAMPLES:-25}" --phases examples,coverage,fuzzing ${ST_SEED:+--seed "$ST_SEED"} \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection
