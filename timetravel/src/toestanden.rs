@@ -173,23 +173,25 @@ impl<'a> Bepaling<'a> {
         out
     }
 
+    /// Every branch whose current momentopname repeals the instrument and that has a
+    /// juridischWerkendVanaf: (doel, gemaaktOp of the intrekking, jwv).
+    fn intrekkingen(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + '_ {
+        self.instr.branches.iter().filter_map(move |branch| {
+            let lijst = self.tijdstempels.get(&branch.doel)?;
+            let jwv = laatste_tijdstempel(lijst, self.bekend_op)?.juridisch_werkend_vanaf.as_deref()?;
+            let m = self.laatste_bekend(&branch.momentopnamen).filter(|m| m.ingetrokken)?;
+            Some((branch.doel.as_str(), m.gemaakt_op.as_str(), jwv))
+        })
+    }
+
     /// The first date the instrument is repealed, with the doelen that repeal it on that date.
     pub(crate) fn juridisch_uitgewerkt_op(&self) -> Option<(&'a str, Vec<String>)> {
         let mut res: Option<(&'a str, Vec<String>)> = None;
-        for branch in &self.instr.branches {
-            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
-            let Some(jwv) = laatste_tijdstempel(lijst, self.bekend_op).and_then(|t| t.juridisch_werkend_vanaf.as_deref())
-            else {
-                continue;
-            };
-            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
-                && m.ingetrokken
-            {
-                match &mut res {
-                    Some((d, doelen)) if jwv == *d => doelen.push(branch.doel.clone()),
-                    Some((d, _)) if jwv > *d => {}
-                    _ => res = Some((jwv, vec![branch.doel.clone()])),
-                }
+        for (doel, _, jwv) in self.intrekkingen() {
+            match &mut res {
+                Some((d, doelen)) if jwv == *d => doelen.push(doel.to_string()),
+                Some((d, _)) if jwv > *d => {}
+                _ => res = Some((jwv, vec![doel.to_string()])),
             }
         }
         if let Some((_, d)) = &mut res {
@@ -200,20 +202,7 @@ impl<'a> Bepaling<'a> {
 
     /// (doel, gemaaktOp, jwv) of every repeal that takes effect.
     fn intrekkingstijdstempels(&self) -> Vec<(String, String, String)> {
-        let mut out = Vec::new();
-        for branch in &self.instr.branches {
-            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
-            let Some(jwv) = laatste_tijdstempel(lijst, self.bekend_op).and_then(|t| t.juridisch_werkend_vanaf.as_deref())
-            else {
-                continue;
-            };
-            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
-                && m.ingetrokken
-            {
-                out.push((branch.doel.clone(), m.gemaakt_op.clone(), jwv.to_string()));
-            }
-        }
-        out
+        self.intrekkingen().map(|(d, g, j)| (d.to_string(), g.to_string(), j.to_string())).collect()
     }
 
     /// The latest momentopname of a doel that contributes to toestanden.
@@ -258,21 +247,8 @@ impl<'a> Bepaling<'a> {
         }
         let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
         for doel in iwt {
-            let Some(m) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()) else { continue };
-            for (d, b) in m.cumulatief.iter().flat_map(|c| c.iter()) {
-                let Some(h) = acc.get(d) else {
-                    acc.insert(d.clone(), b.clone());
-                    continue;
-                };
-                let max = if h.laatst_verwerkt > b.laatst_verwerkt { &h.laatst_verwerkt } else { &b.laatst_verwerkt };
-                if b.ontvlochten.is_none() || h.ontvlochten != b.ontvlochten {
-                    let nieuw = Bijdrage { laatst_verwerkt: max.clone(), ontvlochten: None };
-                    acc.insert(d.clone(), nieuw);
-                    continue;
-                }
-                if h.laatst_verwerkt < b.laatst_verwerkt {
-                    acc.insert(d.clone(), b.clone());
-                }
+            if let Some(c) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()).and_then(|m| m.cumulatief.as_deref()) {
+                crate::versiebeheer::voeg_basis_toe(&mut acc, c);
             }
         }
         std::borrow::Cow::Owned(acc)
@@ -442,7 +418,7 @@ impl<'a> Bepaling<'a> {
             .into_iter()
             .zip(tots)
             .map(|(t, tot)| {
-                if niet_meer_actueel && !jwv_start.is_some_and(|s| t.jwv.as_str() < s) {
+                if niet_meer_actueel && jwv_start.is_none_or(|s| t.jwv.as_str() >= s) {
                     niet_meer_actueel = false;
                 }
                 let actueel = !niet_meer_actueel;

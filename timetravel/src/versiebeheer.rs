@@ -25,6 +25,27 @@ pub struct Bijdrage {
     pub ontvlochten: Option<bool>,
 }
 
+/// Merge the cumulative contributions of a basisversie into `acc`: a branch reached through
+/// two basisversies counts with its latest contribution; if one path took it out and the other
+/// did not, its status becomes ambiguous (`ontvlochten: None`).
+pub(crate) fn voeg_basis_toe(acc: &mut BTreeMap<String, Bijdrage>, basis: &BTreeMap<String, Bijdrage>) {
+    for (doel, b) in basis {
+        let Some(h) = acc.get(doel) else {
+            acc.insert(doel.clone(), b.clone());
+            continue;
+        };
+        if b.ontvlochten.is_none() || h.ontvlochten != b.ontvlochten {
+            let max = if h.laatst_verwerkt > b.laatst_verwerkt { &h.laatst_verwerkt } else { &b.laatst_verwerkt };
+            let nieuw = Bijdrage { laatst_verwerkt: max.clone(), ontvlochten: None };
+            acc.insert(doel.clone(), nieuw);
+            continue;
+        }
+        if h.laatst_verwerkt < b.laatst_verwerkt {
+            acc.insert(doel.clone(), b.clone());
+        }
+    }
+}
+
 /// A reference from one momentopname to another of the same instrument: (branch index,
 /// momentopname index).
 pub type Ref = (usize, usize);
@@ -752,20 +773,8 @@ impl<'a> Werk<'a> {
         let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
         let mut fouten: Vec<(&str, String)> = Vec::new();
         for v in m.basisversies.values() {
-            for (doel, b) in instr.momentopname(*v).cumulatief.iter().flat_map(|c| c.iter()) {
-                let Some(h) = acc.get(doel) else {
-                    acc.insert(doel.clone(), b.clone());
-                    continue;
-                };
-                let max = if h.laatst_verwerkt > b.laatst_verwerkt { &h.laatst_verwerkt } else { &b.laatst_verwerkt };
-                if b.ontvlochten.is_none() || h.ontvlochten != b.ontvlochten {
-                    let nieuw = Bijdrage { laatst_verwerkt: max.clone(), ontvlochten: None };
-                    acc.insert(doel.clone(), nieuw);
-                    continue;
-                }
-                if h.laatst_verwerkt < b.laatst_verwerkt {
-                    acc.insert(doel.clone(), b.clone());
-                }
+            if let Some(c) = &instr.momentopname(*v).cumulatief {
+                voeg_basis_toe(&mut acc, c);
             }
         }
         for v in m.ontvlochten.values() {
