@@ -79,6 +79,8 @@ pub struct Sessie {
     vuil_works: BTreeSet<String>,
     vuil_doelen: BTreeSet<String>,
     meta: Meta,
+    /// Exchanges replayed by the catch-up on open.
+    opnieuw: usize,
 }
 
 /// One delivery's exchange, processed on a copy of the state it touches; merged into the
@@ -103,6 +105,7 @@ impl Sessie {
             vuil_works: BTreeSet::new(),
             vuil_doelen: BTreeSet::new(),
             meta: Meta::default(),
+            opnieuw: 0,
         }
     }
 
@@ -136,6 +139,7 @@ impl Sessie {
                 let u: Uitwisseling = serde_json::from_slice(&bytes).map_err(|e| serde_fout("exchange blob", e))?;
                 sessie.laad_voor(&u)?;
                 let (works, doelen) = sessie.sluiting(&u);
+                sessie.opnieuw += 1;
                 match sessie.engine.verwerk(&u) {
                     Ok(_) => {
                         sessie.vuil_works.extend(works);
@@ -475,14 +479,7 @@ pub fn herbouw(store: &Store) -> Result<usize, IngestError> {
         let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
         kv.clear()?;
     }
-    Sessie::open(store)?;
-    let mut n = 0;
-    for seq in 1..=store.last_seq() {
-        if store.record(seq)?.is_some_and(|r| r.rec.effects.uitwisseling.is_some()) {
-            n += 1;
-        }
-    }
-    Ok(n)
+    Ok(Sessie::open(store)?.opnieuw)
 }
 
 /// Whether a delivery of this kind feeds the engine.

@@ -374,21 +374,23 @@ impl<'a> Werk<'a> {
                     })
                     .is_some()
                 }
-                InstrumentSoort::Terugtrekking => {
+                InstrumentSoort::Terugtrekking | InstrumentSoort::TerugtrekkingIntrekking => {
+                    // A version is withdrawn from a branch that is not repealed; a repeal from
+                    // one that is.
+                    let van_intrekking = e.soort == InstrumentSoort::TerugtrekkingIntrekking;
                     if m.teruggetrokken {
                         self.waarschuwing(
                             "RB5040",
                             format!("Terugtrekking ({doel} @{g}) voor {}: wijziging/intrekking instrument is al teruggetrokken", e.work),
                         );
                         false
-                    } else if m.ingetrokken {
-                        self.fout(
-                            "RB5018",
-                            format!(
-                                "Terugtrekking van versie ({doel} @{g}) voor {} niet mogelijk: instrument is ingetrokken. Trek eerst de intrekking terug.",
-                                e.work
-                            ),
-                        );
+                    } else if m.ingetrokken != van_intrekking {
+                        let (code, tekst) = if van_intrekking {
+                            ("RB5019", format!("Terugtrekking van intrekking ({doel} @{g}) voor {} niet mogelijk: instrument is niet ingetrokken.", e.work))
+                        } else {
+                            ("RB5018", format!("Terugtrekking van versie ({doel} @{g}) voor {} niet mogelijk: instrument is ingetrokken. Trek eerst de intrekking terug.", e.work))
+                        };
+                        self.fout(code, tekst);
                         false
                     } else {
                         m.ingetrokken = false;
@@ -408,29 +410,6 @@ impl<'a> Werk<'a> {
                         m.ingetrokken = true;
                         m.expressie = None;
                         m.teruggetrokken = false;
-                        true
-                    }
-                }
-                InstrumentSoort::TerugtrekkingIntrekking => {
-                    if m.teruggetrokken {
-                        self.waarschuwing(
-                            "RB5040",
-                            format!("Terugtrekking ({doel} @{g}) voor {}: wijziging/intrekking instrument is al teruggetrokken", e.work),
-                        );
-                        false
-                    } else if !m.ingetrokken {
-                        self.fout(
-                            "RB5019",
-                            format!(
-                                "Terugtrekking van intrekking ({doel} @{g}) voor {} niet mogelijk: instrument is niet ingetrokken.",
-                                e.work
-                            ),
-                        );
-                        false
-                    } else {
-                        m.ingetrokken = false;
-                        m.expressie = None;
-                        m.teruggetrokken = true;
                         true
                     }
                 }
