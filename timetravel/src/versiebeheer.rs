@@ -8,7 +8,9 @@
 //! branch to every momentopname is derived. An exchange with any `fout` is rejected whole: the
 //! state is unchanged.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use serde::{Deserialize, Serialize};
 use stop::Melding;
@@ -97,7 +99,7 @@ pub struct Instrument {
     pub initiele_doelen: Option<Vec<String>>,
     /// doel -> index in `branches` (derived; rebuilt by [`Instrument::herstel`]).
     #[serde(skip)]
-    index: std::collections::HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
 }
 
 impl Instrument {
@@ -108,7 +110,7 @@ impl Instrument {
             bekend_op: BTreeSet::new(),
             materieel_uitgewerkt: None,
             initiele_doelen: None,
-            index: std::collections::HashMap::new(),
+            index: FxHashMap::default(),
         }
     }
 
@@ -178,14 +180,15 @@ impl Versiebeheer {
     pub fn verwerk(&mut self, u: &Uitwisseling) -> Result<Verwerking, Vec<Melding>> {
         let mut w = Werk::new(self, u);
         w.voer_uit();
-        let meldingen = std::mem::take(&mut w.meldingen);
+        let Werk { meldingen, resultaat, nieuwe_doelen, aangeraakt, undo, .. } = w;
         if meldingen.iter().any(Melding::is_fout) {
+            self.herstel(undo);
             return Err(meldingen);
         }
-        let Werk { instrumenten, tijdstempels, resultaat, nieuwe_doelen, .. } = w;
         let mut resultaat = resultaat;
         resultaat.waarschuwingen = meldingen;
-        for (work, instr) in instrumenten {
+        for work in aangeraakt {
+            let Some(instr) = self.instrumenten.get(&work) else { continue };
             for b in &instr.branches {
                 match self.doel_instrumenten.get_mut(&b.doel) {
                     Some(set) => {
@@ -198,21 +201,95 @@ impl Versiebeheer {
                     }
                 }
             }
-            self.instrumenten.insert(work, instr);
         }
-        self.tijdstempels.extend(tijdstempels);
         self.bekende_doelen.extend(nieuwe_doelen);
         Ok(resultaat)
     }
+
+    /// Undo the changes of a rejected exchange, last change first.
+    fn herstel(&mut self, undo: Vec<Undo>) {
+        for u in undo.into_iter().rev() {
+            match u {
+                Undo::NieuwInstrument(work) => {
+                    self.instrumenten.remove(&work);
+                }
+                Undo::BekendOp(work, b) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                        i.bekend_op.remove(&b);
+                    }
+                }
+                Undo::MaterieelUitgewerkt(work, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                        i.materieel_uitgewerkt = oud;
+                    }
+                }
+                Undo::InitieleDoelen(work, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                        i.initiele_doelen = oud;
+                    }
+                }
+                Undo::Branch(work) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work)
+                        && let Some(b) = i.branches.pop()
+                    {
+                        i.index.remove(&b.doel);
+                    }
+                }
+                Undo::Momentopname(work, bi) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                        i.branches[bi].momentopnamen.pop();
+                    }
+                }
+                Undo::Cumulatief(work, r, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                        i.branches[r.0].momentopnamen[r.1].cumulatief = oud;
+                    }
+                }
+                Undo::NieuweTijdstempels(doel) => {
+                    self.tijdstempels.remove(&doel);
+                }
+                Undo::TijdstempelToegevoegd(doel) => {
+                    if let Some(l) = self.tijdstempels.get_mut(&doel) {
+                        l.pop();
+                    }
+                }
+                Undo::TijdstempelVervangen(doel, oud) => {
+                    if let Some(l) = self.tijdstempels.get_mut(&doel)
+                        && let Some(x) = l.last_mut()
+                    {
+                        *x = oud;
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// The processing of one exchange on copies of the parts it touches.
+/// One change made while processing an exchange, with what is needed to undo it.
+enum Undo {
+    NieuwInstrument(String),
+    BekendOp(String, String),
+    MaterieelUitgewerkt(String, Option<String>),
+    InitieleDoelen(String, Option<Vec<String>>),
+    /// The last branch of the instrument was added.
+    Branch(String),
+    /// The last momentopname of branch `.1` was added.
+    Momentopname(String, usize),
+    Cumulatief(String, Ref, Option<std::sync::Arc<BTreeMap<String, Bijdrage>>>),
+    NieuweTijdstempels(String),
+    TijdstempelToegevoegd(String),
+    TijdstempelVervangen(String, TijdstempelMoment),
+}
+
+/// The processing of one exchange, in place: every change is logged in `undo` so that a
+/// rejected exchange can be taken back whole (cheaper than copying the instruments it touches).
 struct Werk<'a> {
-    vb: &'a Versiebeheer,
+    vb: &'a mut Versiebeheer,
     u: &'a Uitwisseling,
     module_bekend_op: String,
-    instrumenten: BTreeMap<String, Instrument>,
-    tijdstempels: BTreeMap<String, Vec<TijdstempelMoment>>,
+    /// Instruments this exchange touched (their branches are registered per doel on commit).
+    aangeraakt: BTreeSet<String>,
+    undo: Vec<Undo>,
     nieuwe_doelen: BTreeSet<String>,
     meldingen: Vec<Melding>,
     resultaat: Verwerking,
@@ -233,13 +310,13 @@ fn element_naam(e: &InstrumentElement) -> &'static str {
 }
 
 impl<'a> Werk<'a> {
-    fn new(vb: &'a Versiebeheer, u: &'a Uitwisseling) -> Werk<'a> {
+    fn new(vb: &'a mut Versiebeheer, u: &'a Uitwisseling) -> Werk<'a> {
         Werk {
             vb,
             u,
             module_bekend_op: u.module_bekend_op(),
-            instrumenten: BTreeMap::new(),
-            tijdstempels: BTreeMap::new(),
+            aangeraakt: BTreeSet::new(),
+            undo: Vec::new(),
             nieuwe_doelen: BTreeSet::new(),
             meldingen: Vec::new(),
             resultaat: Verwerking::default(),
@@ -265,17 +342,27 @@ impl<'a> Werk<'a> {
         }
     }
 
-    /// Copy-on-write access to an instrument.
+    /// Mutable access to an instrument (noted as touched).
     fn instrument(&mut self, work: &str) -> Option<&mut Instrument> {
-        if !self.instrumenten.contains_key(work) {
-            let i = self.vb.instrumenten.get(work)?.clone();
-            self.instrumenten.insert(work.to_string(), i);
+        let i = self.vb.instrumenten.get_mut(work)?;
+        if !self.aangeraakt.contains(work) {
+            self.aangeraakt.insert(work.to_string());
         }
-        self.instrumenten.get_mut(work)
+        Some(i)
+    }
+
+    /// Add `b` to the instrument's bekendOp dates (logged).
+    fn voeg_bekend_op_toe(&mut self, work: &str, b: &str) {
+        if let Some(i) = self.instrument(work)
+            && !i.bekend_op.contains(b)
+        {
+            i.bekend_op.insert(b.to_string());
+            self.undo.push(Undo::BekendOp(work.to_string(), b.to_string()));
+        }
     }
 
     fn bestaat_instrument(&self, work: &str) -> bool {
-        self.instrumenten.contains_key(work) || self.vb.instrumenten.contains_key(work)
+        self.vb.instrumenten.contains_key(work)
     }
 
     fn doel_bekend(&self, doel: &str) -> bool {
@@ -326,7 +413,8 @@ impl<'a> Werk<'a> {
                 self.waarschuwing("RB5043", tekst);
                 continue;
             }
-            self.instrument(&m.work).expect("exists").materieel_uitgewerkt = m.datum.clone();
+            let oud = std::mem::replace(&mut self.instrument(&m.work).expect("exists").materieel_uitgewerkt, m.datum.clone());
+            self.undo.push(Undo::MaterieelUitgewerkt(m.work.clone(), oud));
             self.resultaat.instrumenten.insert(m.work.clone());
             let b = self.module_bekend_op.clone();
             self.noteer_bekend_op(&b);
@@ -334,13 +422,19 @@ impl<'a> Werk<'a> {
     }
 
     fn voeg_instrument_doel_toe(&mut self, work: &str, bekend_op: &str) {
-        self.resultaat.instrumenten.insert(work.to_string());
-        if let Some(i) = self.instrument(work) {
-            i.bekend_op.insert(bekend_op.to_string());
+        if !self.resultaat.instrumenten.contains(work) {
+            self.resultaat.instrumenten.insert(work.to_string());
         }
-        let e = self.resultaat.eerste_bekend_op.entry(work.to_string()).or_insert_with(|| bekend_op.to_string());
-        if bekend_op < e.as_str() {
-            *e = bekend_op.to_string();
+        self.voeg_bekend_op_toe(work, bekend_op);
+        match self.resultaat.eerste_bekend_op.get_mut(work) {
+            Some(e) => {
+                if bekend_op < e.as_str() {
+                    *e = bekend_op.to_string();
+                }
+            }
+            None => {
+                self.resultaat.eerste_bekend_op.insert(work.to_string(), bekend_op.to_string());
+            }
         }
     }
 
@@ -415,9 +509,10 @@ impl<'a> Werk<'a> {
                 }
             };
             if ok {
-                let instr = self.instrumenten.get_mut(&e.work).expect("copied");
+                let instr = self.vb.instrumenten.get_mut(&e.work).expect("exists");
                 let branch = &mut instr.branches[bi];
                 branch.momentopnamen.push(m);
+                self.undo.push(Undo::Momentopname(e.work.clone(), bi));
                 let r = (bi, branch.momentopnamen.len() - 1);
                 self.toegevoegd.push((e.work.clone(), r, ei));
                 let b = self.bekend_op_van(&e.bekend_op);
@@ -438,7 +533,8 @@ impl<'a> Werk<'a> {
         let g = self.u.gemaakt_op.clone();
         if !self.bestaat_instrument(&e.work) {
             if maak {
-                self.instrumenten.insert(e.work.clone(), Instrument::new(&e.work));
+                self.vb.instrumenten.insert(e.work.clone(), Instrument::new(&e.work));
+                self.undo.push(Undo::NieuwInstrument(e.work.clone()));
             } else {
                 self.fout(
                     "RB5010",
@@ -448,8 +544,8 @@ impl<'a> Werk<'a> {
             }
         }
         let bekend_op = self.bekend_op_van(&e.bekend_op);
-        self.instrument(&e.work).expect("exists").bekend_op.insert(bekend_op.clone());
-        let instr = self.instrumenten.get(&e.work).expect("copied");
+        self.voeg_bekend_op_toe(&e.work, &bekend_op);
+        let instr = self.vb.instrumenten.get(&e.work).expect("exists");
         let nieuw_leeg = |bekend_op: &str| Momentopname {
             gemaakt_op: g.clone(),
             bekend_op: bekend_op.to_string(),
@@ -513,12 +609,16 @@ impl<'a> Werk<'a> {
             Some((bi, nieuw))
         } else if maak {
             let initiele = instr.initiele_doelen.clone();
-            let instr = self.instrumenten.get_mut(&e.work).expect("copied");
+            let instr = self.vb.instrumenten.get_mut(&e.work).expect("exists");
             let bi = instr.voeg_branch_toe(doel);
+            self.undo.push(Undo::Branch(e.work.clone()));
             self.nieuwe_doelen.insert(doel.to_string());
             if e.basisversies.is_empty() {
                 match initiele {
-                    None => instr.initiele_doelen = Some(e.doelen.clone()),
+                    None => {
+                        instr.initiele_doelen = Some(e.doelen.clone());
+                        self.undo.push(Undo::InitieleDoelen(e.work.clone(), None));
+                    }
                     Some(init) if !init.iter().any(|d| d == doel) => {
                         let anders: Vec<String> = init
                             .iter()
@@ -562,7 +662,7 @@ impl<'a> Werk<'a> {
     fn neem_verwijzingen_over(&mut self, work: &str, r: Ref, e: &InstrumentElement) {
         let naam = element_naam(e);
         let g = self.u.gemaakt_op.clone();
-        let eigen_doel = self.instrumenten[work].branches[r.0].doel.clone();
+        let eigen_doel = self.vb.instrumenten[work].branches[r.0].doel.clone();
         // doel -> (collectie, ref, is_basisversie)
         let mut verwerkt: BTreeMap<String, (&'static str, Ref, bool)> = BTreeMap::new();
         for (collectie, lijst) in
@@ -572,14 +672,14 @@ impl<'a> Werk<'a> {
                 let Some(gevonden) = self.zoek_momentopname(work, e, naam, &eigen_doel, v, collectie, &verwerkt) else {
                     continue;
                 };
-                let instr = &self.instrumenten[work];
+                let instr = &self.vb.instrumenten[work];
                 let ref_m = instr.momentopname(gevonden);
                 let teruggetrokken = ref_m.teruggetrokken;
                 let ref_gemaakt = ref_m.gemaakt_op.clone();
                 let doelen = instr.momentopname(r).doelen.clone();
                 match collectie {
                     "Basisversie" => {
-                        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1]
+                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
                             .basisversies
                             .insert(v.doel.clone(), gevonden);
                         verwerkt.insert(v.doel.clone(), (collectie, gevonden, true));
@@ -595,7 +695,7 @@ impl<'a> Werk<'a> {
                         }
                     }
                     "VervlochtenVersie" => {
-                        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1]
+                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
                             .vervlochten
                             .insert(v.doel.clone(), gevonden);
                         verwerkt.insert(v.doel.clone(), (collectie, gevonden, false));
@@ -610,7 +710,7 @@ impl<'a> Werk<'a> {
                         }
                     }
                     _ => {
-                        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1]
+                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
                             .ontvlochten
                             .insert(v.doel.clone(), gevonden);
                         verwerkt.insert(v.doel.clone(), (collectie, gevonden, false));
@@ -632,7 +732,7 @@ impl<'a> Werk<'a> {
         verwerkt: &BTreeMap<String, (&'static str, Ref, bool)>,
     ) -> Option<Ref> {
         let g = self.u.gemaakt_op.clone();
-        let instr = &self.instrumenten[work];
+        let instr = &self.vb.instrumenten[work];
         let uitkomst: Result<Ref, (&str, String)> = (|| {
             let Some(bi) = instr.branch_index(&v.doel) else {
                 return Err((
@@ -685,7 +785,7 @@ impl<'a> Werk<'a> {
     }
 
     fn bepaal_cumulatieve_bijdragen(&mut self) {
-        let mut gedaan: HashSet<(String, Ref)> = HashSet::new();
+        let mut gedaan: FxHashSet<(String, Ref)> = FxHashSet::default();
         let toegevoegd = self.toegevoegd.clone();
         for (work, r, _) in &toegevoegd {
             if !gedaan.contains(&(work.clone(), *r)) {
@@ -699,9 +799,9 @@ impl<'a> Werk<'a> {
         work: &str,
         r: Ref,
         cyclisch: &mut Vec<(usize, Ref)>,
-        gedaan: &mut HashSet<(String, Ref)>,
+        gedaan: &mut FxHashSet<(String, Ref)>,
     ) -> bool {
-        let instr = &self.instrumenten[work];
+        let instr = &self.vb.instrumenten[work];
         let m = instr.momentopname(r);
         if m.cumulatief.is_some() {
             return true;
@@ -732,7 +832,7 @@ impl<'a> Werk<'a> {
             m.basisversies.values().chain(m.vervlochten.values()).chain(m.ontvlochten.values()).copied().collect();
         let mut valide = true;
         for v in refs {
-            if self.instrumenten[work].momentopname(v).cumulatief.is_none()
+            if self.vb.instrumenten[work].momentopname(v).cumulatief.is_none()
                 && !self.cumulatief_voor(work, v, &mut cyclisch.clone(), gedaan)
             {
                 valide = false;
@@ -746,7 +846,7 @@ impl<'a> Werk<'a> {
 
     /// The cumulative contributions of one momentopname from those of its references.
     fn accumuleer(&mut self, work: &str, r: Ref) {
-        let instr = &self.instrumenten[work];
+        let instr = &self.vb.instrumenten[work];
         let m = instr.momentopname(r);
         let eigen_doel = instr.branches[r.0].doel.clone();
         let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
@@ -827,7 +927,10 @@ impl<'a> Werk<'a> {
                 ));
             }
         }
-        self.instrumenten.get_mut(work).expect("copied").branches[r.0].momentopnamen[r.1].cumulatief = Some(std::sync::Arc::new(acc));
+        let oud = self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
+            .cumulatief
+            .replace(std::sync::Arc::new(acc));
+        self.undo.push(Undo::Cumulatief(work.to_string(), r, oud));
         for (code, tekst) in fouten {
             self.fout(code, tekst);
         }
@@ -837,7 +940,7 @@ impl<'a> Werk<'a> {
         let g = self.u.gemaakt_op.clone();
         let naam = if t.datum.is_some() { "Tijdstempel" } else { "TerugtrekkingTijdstempel" };
         let soort = if t.geldig_vanaf { "GeldigVanaf" } else { "JuridischWerkendVanaf" };
-        let bestaand = self.tijdstempels.contains_key(&t.doel) || self.vb.tijdstempels.contains_key(&t.doel);
+        let bestaand = self.vb.tijdstempels.contains_key(&t.doel);
         if !bestaand {
             if !self.doel_bekend(&t.doel) {
                 self.fout(
@@ -849,18 +952,15 @@ impl<'a> Werk<'a> {
                 );
                 return;
             } else if maak {
-                self.tijdstempels.insert(t.doel.clone(), Vec::new());
+                self.vb.tijdstempels.insert(t.doel.clone(), Vec::new());
+                self.undo.push(Undo::NieuweTijdstempels(t.doel.clone()));
             } else {
                 self.fout("RB5031", format!("{naam} voor onbekend doel '{}' @{g}.", t.doel));
                 return;
             }
         }
-        if !self.tijdstempels.contains_key(&t.doel) {
-            let kopie = self.vb.tijdstempels.get(&t.doel).cloned().unwrap_or_default();
-            self.tijdstempels.insert(t.doel.clone(), kopie);
-        }
         let bekend_op = self.bekend_op_van(&t.bekend_op);
-        let laatste = self.tijdstempels[&t.doel].last().cloned();
+        let laatste = self.vb.tijdstempels[&t.doel].last().cloned();
         let (mut m, is_nieuw) = match laatste {
             Some(l) if l.gemaakt_op == g => (l, false),
             Some(l) => {
@@ -926,21 +1026,28 @@ impl<'a> Werk<'a> {
         if !ok {
             return;
         }
-        let lijst = self.tijdstempels.get_mut(&t.doel).expect("inserted");
+        let lijst = self.vb.tijdstempels.get_mut(&t.doel).expect("inserted");
         if is_nieuw {
             lijst.push(m);
+            self.undo.push(Undo::TijdstempelToegevoegd(t.doel.clone()));
         } else {
-            *lijst.last_mut().expect("non-empty") = m;
+            let oud = std::mem::replace(lijst.last_mut().expect("non-empty"), m);
+            self.undo.push(Undo::TijdstempelVervangen(t.doel.clone(), oud));
         }
         self.noteer_bekend_op(&bekend_op);
         // Every instrument with a (not withdrawn) branch for the doel is touched.
         let mut works: BTreeSet<String> = self.vb.doel_instrumenten.get(&t.doel).cloned().unwrap_or_default();
-        works.extend(self.instrumenten.iter().filter(|(_, i)| i.branch(&t.doel).is_some()).map(|(w, _)| w.clone()));
+        works.extend(
+            self.aangeraakt
+                .iter()
+                .filter(|w| self.vb.instrumenten.get(*w).is_some_and(|i| i.branch(&t.doel).is_some()))
+                .cloned(),
+        );
         for work in works {
             let raakt = self
+                .vb
                 .instrumenten
                 .get(&work)
-                .or_else(|| self.vb.instrumenten.get(&work))
                 .and_then(|i| i.branch(&t.doel))
                 .and_then(|b| b.momentopnamen.last())
                 .is_some_and(|m| !m.teruggetrokken);
