@@ -7,6 +7,7 @@ pub mod consolidatie;
 pub mod historie;
 pub mod package;
 pub mod procedure;
+pub mod tam;
 pub mod tijdreis;
 pub mod pipeline;
 pub mod weergave;

@@ -41,11 +41,14 @@ pub struct Config {
     /// The XSD layer: every XML file validated against the schema set of its schemaversie.
     /// `None`: the layer does not run, and every report says so (RB4002).
     pub schemas: Option<Arc<SchemaSets>>,
+    /// Bevoegde gezagen (OIN, or code such as gm0363) whose publicatieOpdrachten that fail
+    /// validation are published through TAM instead of rejected (auto-TAM). Empty: off.
+    pub auto_tam: Vec<String>,
 }
 
 impl Config {
     pub fn new(today: NaiveDate) -> Config {
-        Config { today, now: Utc::now(), limits: Limits::default(), regels: true, schemas: None }
+        Config { today, now: Utc::now(), limits: Limits::default(), regels: true, schemas: None, auto_tam: Vec::new() }
     }
 
     /// The same with the XSD layer on.
@@ -71,6 +74,9 @@ pub enum Uitkomst {
     MutatieVoltooid,
     /// A registratieOpdracht carried out.
     RegistratieVoltooid,
+    /// A publicatieOpdracht that failed validation, published through TAM (auto-TAM): stored
+    /// as received with its report, never consolidated.
+    Tam,
 }
 
 impl Uitkomst {
@@ -82,6 +88,7 @@ impl Uitkomst {
             Uitkomst::Afgebroken => "afgebroken",
             Uitkomst::MutatieVoltooid => "mutatie-voltooid",
             Uitkomst::RegistratieVoltooid => "registratie-voltooid",
+            Uitkomst::Tam => "tam",
         }
     }
 
@@ -109,6 +116,7 @@ impl Uitkomst {
             "afgebroken" => Uitkomst::Afgebroken,
             "mutatie-voltooid" => Uitkomst::MutatieVoltooid,
             "registratie-voltooid" => Uitkomst::RegistratieVoltooid,
+            "tam" => Uitkomst::Tam,
             _ => Uitkomst::NietValide,
         }
     }
@@ -132,6 +140,9 @@ pub struct IngestResult {
     pub package_hash: Option<String>,
     pub works: Vec<String>,
     pub expressions: Vec<String>,
+    /// The TAM document id when the delivery was published through TAM (auto-TAM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tam: Option<String>,
 }
 
 /// The report stored with every committed delivery (blob, JSON).
@@ -286,13 +297,14 @@ impl Group {
         }
         let committed = txn.commit_many(recs)?;
         let last = committed.last().map(|r| r.seq);
-        for (i, lrec) in indices.into_iter().zip(committed) {
+        for (i, lrec) in indices.into_iter().zip(&committed) {
             results[i].seq = Some(lrec.seq);
         }
         if let Some(seq) = last {
             sessie.schrijf((seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
         }
         Ok(())
+        crate::tam::TamIndex::na_commit(store, &committed)?;
     }
 }
 
@@ -333,6 +345,7 @@ fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, pa
         works: Vec::new(),
         expressions: Vec::new(),
     }
+        tam: None,
 }
 
 /// A STOP file after validation: the module and the hash of its bytes.
@@ -638,6 +651,31 @@ fn prepare(
         Uitkomst::Valide
     };
     let changes = !fout && !opdracht.soort.is_validatie();
+    // Auto-TAM: a failed publicatieOpdracht of a bevoegd gezag configured for it is published
+    // through TAM (kept as received, with its report; never consolidated).
+    let mut tam_doc: Option<(crate::tam::TamDocument, Option<Vec<u8>>)> = None;
+    if fout && commit && opdracht.soort == OpdrachtSoort::PublicatieOpdracht && !cfg.auto_tam.is_empty() {
+        let origineel = if path.is_file() { std::fs::read(path).ok() } else { None };
+        let mut bestanden = Vec::new();
+        for entry in pkg.entries() {
+            if let Ok(b) = pkg.read(&entry.name) {
+                bestanden.push((entry.name.clone(), b));
+            }
+        }
+        let doc = crate::tam::auto_tam(
+            &bron,
+            origineel.as_deref().map(|b| (b, Hash::of(b))),
+            &bestanden,
+            &opdracht,
+            &meldingen,
+            package_hash,
+            &cfg.now,
+        );
+        if crate::tam::auto_tam_voor(&cfg.auto_tam, &opdracht, &doc) {
+            tam_doc = Some((doc, origineel));
+        }
+    }
+    let uitkomst = if tam_doc.is_some() { Uitkomst::Tam } else { uitkomst };
     let mut wids: Vec<(String, BTreeSet<String>)> = Vec::new();
     let mut effects = if !changes {
         Effects::default()
@@ -678,6 +716,7 @@ fn prepare(
         works: effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     };
+        tam: tam_doc.as_ref().map(|(d, _)| d.id.clone()),
     let Some(txn) = txn else {
         return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new(), tijdreis: None });
     };
@@ -773,6 +812,15 @@ fn prepare(
     let report_hash = txn.put_blob(&report_json)?;
     txn.put_blob(&listing_bytes)?;
     let record = NewRecord {
+    if let Some((mut doc, origineel)) = tam_doc {
+        if let Some(b) = origineel {
+            derived.push(txn.put_blob(&b)?);
+        }
+        doc.rapport = Some(report_hash.to_hex());
+        let h = txn.put_blob(&serde_json::to_vec(&doc).expect("TAM document serialises"))?;
+        derived.push(h);
+        effects.tam = Some(h);
+    }
         received_at: cfg.now.to_rfc3339(),
         aanleveraar: opdracht.id_aanleveraar.clone(),
         bevoegd_gezag: opdracht.id_bevoegd_gezag.clone(),
@@ -813,6 +861,10 @@ fn repeated(
         works: rec.effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: rec.effects.expressions.iter().map(|e| e.expression.clone()).collect(),
     })
+        tam: match rec.effects.tam {
+            Some(h) => serde_json::from_slice::<crate::tam::TamDocument>(&store.get_blob(&h)?).ok().map(|d| d.id),
+            None => None,
+        },
 }
 
 /// The ids an accepted afbreek request cancels: the publication and every version it delivered.

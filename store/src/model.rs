@@ -42,6 +42,7 @@ impl NewRecord {
         v.extend(self.effects.expressions.iter().filter_map(|e| e.wids));
         v.extend(self.effects.expressions.iter().filter_map(|e| e.procedure));
         v.extend(self.effects.uitwisseling);
+        v.extend(self.effects.tam);
         v.sort();
         v.dedup();
         v
@@ -74,6 +75,11 @@ pub struct Effects {
     /// (JSON, `timetravel::Uitwisseling`): replaying these in ledger order derives the engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uitwisseling: Option<Hash>,
+    /// Blob with the TAM document this record published (JSON, `ingest::tam::TamDocument`):
+    /// a document taken in through the tijdelijke alternatieve maatregel, kept byte for byte
+    /// and never consolidated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tam: Option<Hash>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

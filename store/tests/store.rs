@@ -23,6 +23,7 @@ fn sample_effects() -> Effects {
         afgebroken: vec![],
         doelen: vec!["/join/id/proces/gm9920/2024/Doel1".into()],
         uitwisseling: None,
+        tam: None,
     }
 }
 
