@@ -107,18 +107,22 @@ impl Engine {
         let mut actueel = BTreeMap::new();
         for work in &verwerking.instrumenten {
             let Some(instr) = self.versiebeheer.instrumenten.get(work) else { continue };
+            let bekend_op = verwerking.bekend_op.clone().unwrap_or_else(|| u.module_bekend_op());
+            // The determination at the actuele toestanden' bekendOp is shared with the
+            // complete toestanden at that bekendOp (same questions, answered once).
+            let mut gedeeld = None;
             if let Some(eerste) = verwerking.eerste_bekend_op.get(work) {
                 let tijdreis = self.tijdreis.entry(work.clone()).or_default();
                 for b in instr.bekend_op.range(eerste.clone()..) {
-                    let toestanden = Bepaling::new(instr, &self.versiebeheer.tijdstempels, b).complete_toestanden();
-                    tijdreis.voeg_toe(&u.gemaakt_op, &u.ontvangen_op, b, toestanden);
+                    let bepaling = Bepaling::new(instr, &self.versiebeheer.tijdstempels, b);
+                    tijdreis.voeg_toe(&u.gemaakt_op, &u.ontvangen_op, b, bepaling.complete_toestanden());
+                    if *b == bekend_op {
+                        gedeeld = Some(bepaling);
+                    }
                 }
             }
-            let bekend_op = verwerking.bekend_op.clone().unwrap_or_else(|| u.module_bekend_op());
-            let at = Arc::new(
-                Bepaling::new(instr, &self.versiebeheer.tijdstempels, &bekend_op)
-                    .actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op),
-            );
+            let bepaling = gedeeld.unwrap_or_else(|| Bepaling::new(instr, &self.versiebeheer.tijdstempels, &bekend_op));
+            let at = Arc::new(bepaling.actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op));
             self.actueel.insert(work.clone(), at.clone());
             actueel.insert(work.clone(), at);
         }

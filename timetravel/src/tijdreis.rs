@@ -21,8 +21,9 @@ pub fn dag(datum: &str) -> i32 {
     if b.len() < 10 {
         return i32::MIN;
     }
+    // A field that is not all digits counts as 0 (as a failed parse did).
     let num = |r: std::ops::Range<usize>| -> i32 {
-        datum.get(r).and_then(|s| s.parse::<i32>().ok()).unwrap_or(0)
+        b[r].iter().try_fold(0i32, |n, &c| c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0'))).unwrap_or(0)
     };
     let (mut y, m, d) = (num(0..4), num(5..7), num(8..10));
     let m = if m > 2 { m - 3 } else { y -= 1; m + 9 };
@@ -44,6 +45,13 @@ pub fn datum(dag: i32) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn hash(t: &CompleteToestand) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    t.hash(&mut h);
+    h.finish()
 }
 
 /// One anchor of a moment: a toestand and its two start dates as day numbers.
@@ -98,8 +106,9 @@ pub struct Tijdreis {
     pub toestanden: Vec<CompleteToestand>,
     /// In order of determination.
     pub momenten: Vec<Moment>,
+    /// Hash of a toestand -> its numbers (derived; the toestanden themselves are not copied).
     #[serde(skip)]
-    nummers: FxHashMap<CompleteToestand, u32>,
+    nummers: FxHashMap<u64, Vec<u32>>,
     #[serde(skip)]
     min_jwv: Option<i32>,
     #[serde(skip)]
@@ -120,7 +129,10 @@ pub struct Treffer<'a> {
 impl Tijdreis {
     /// Rebuild the derived lookup fields after deserialising.
     pub fn herstel(&mut self) {
-        self.nummers = self.toestanden.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        self.nummers = FxHashMap::default();
+        for (i, t) in self.toestanden.iter().enumerate() {
+            self.nummers.entry(hash(t)).or_default().push(i as u32);
+        }
         for m in &mut self.momenten {
             m.herstel();
         }
@@ -129,11 +141,13 @@ impl Tijdreis {
     }
 
     fn nummer(&mut self, t: CompleteToestand) -> u32 {
-        if let Some(&n) = self.nummers.get(&t) {
+        let h = hash(&t);
+        let lijst = self.nummers.entry(h).or_default();
+        if let Some(&n) = lijst.iter().find(|&&n| self.toestanden[n as usize] == t) {
             return n;
         }
         let n = self.toestanden.len() as u32;
-        self.nummers.insert(t.clone(), n);
+        lijst.push(n);
         self.toestanden.push(t);
         n
     }

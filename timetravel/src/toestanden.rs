@@ -11,7 +11,11 @@
 //! still to be merged, taken out, or contradicting) or *onbekend* (an explicitly unknown
 //! version).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +129,24 @@ pub(crate) struct Bepaling<'a> {
     instr: &'a Instrument,
     tijdstempels: &'a BTreeMap<String, Vec<TijdstempelMoment>>,
     bekend_op: &'a str,
+    /// Per branch (same order as `instr.branches`): its latest tijdstempels and its current
+    /// momentopname, both as known at bekendOp (looked up once instead of per question).
+    takken: Vec<Tak<'a>>,
+    /// The contents determined so far, by (inwerkingtredingsdoelen, basisversiedoelen): the
+    /// complete and the actuele toestanden at one bekendOp mostly ask the same questions.
+    memo: RefCell<FxHashMap<u64, Vec<Bepaald>>>,
+}
+
+/// A remembered content: (inwerkingtredingsdoelen, basisversiedoelen, content).
+type Bepaald = (Vec<String>, Vec<String>, Inhoud);
+
+/// One branch as known at the bekendOp of a [`Bepaling`].
+struct Tak<'a> {
+    tijdstempel: Option<&'a TijdstempelMoment>,
+    /// The branch's current momentopname, if known at bekendOp. As in the reference, only
+    /// the branch's last momentopname is considered: a branch whose last change is not yet
+    /// known at bekendOp does not take part.
+    laatste: Option<&'a Momentopname>,
 }
 
 /// The latest tijdstempels of a doel known at `bekend_op`.
@@ -138,25 +160,25 @@ impl<'a> Bepaling<'a> {
         tijdstempels: &'a BTreeMap<String, Vec<TijdstempelMoment>>,
         bekend_op: &'a str,
     ) -> Bepaling<'a> {
-        Bepaling { instr, tijdstempels, bekend_op }
-    }
-
-    /// The branch's current momentopname, if known at bekendOp. As in the reference, only
-    /// the branch's last momentopname is considered: a branch whose last change is not yet
-    /// known at bekendOp does not take part.
-    fn laatste_bekend(&self, momentopnamen: &'a [Momentopname]) -> Option<&'a Momentopname> {
-        momentopnamen.last().filter(|m| m.bekend_op.as_str() <= self.bekend_op)
+        let takken = instr
+            .branches
+            .iter()
+            .map(|b| Tak {
+                tijdstempel: tijdstempels.get(&b.doel).and_then(|l| laatste_tijdstempel(l, bekend_op)),
+                laatste: b.momentopnamen.last().filter(|m| m.bekend_op.as_str() <= bekend_op),
+            })
+            .collect();
+        Bepaling { instr, tijdstempels, bekend_op, takken, memo: RefCell::default() }
     }
 
     /// (doel, jwv, gv-or-jwv) for every doel that leads to a toestand, sorted by (jwv, gv).
     pub(crate) fn tijdstempel_momentopnamen(&self) -> Vec<(&'a str, &'a str, &'a str)> {
         let mut out = Vec::new();
         let mut initieel_in_werking = false;
-        for branch in &self.instr.branches {
-            let Some(lijst) = self.tijdstempels.get(&branch.doel) else { continue };
-            let Some(ts) = laatste_tijdstempel(lijst, self.bekend_op) else { continue };
+        for (branch, tak) in self.instr.branches.iter().zip(&self.takken) {
+            let Some(ts) = tak.tijdstempel else { continue };
             let Some(jwv) = ts.juridisch_werkend_vanaf.as_deref() else { continue };
-            if let Some(m) = self.laatste_bekend(&branch.momentopnamen)
+            if let Some(m) = tak.laatste
                 && !m.ingetrokken
                 && !m.teruggetrokken
             {
@@ -176,10 +198,9 @@ impl<'a> Bepaling<'a> {
     /// Every branch whose current momentopname repeals the instrument and that has a
     /// juridischWerkendVanaf: (doel, gemaaktOp of the intrekking, jwv).
     fn intrekkingen(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + '_ {
-        self.instr.branches.iter().filter_map(move |branch| {
-            let lijst = self.tijdstempels.get(&branch.doel)?;
-            let jwv = laatste_tijdstempel(lijst, self.bekend_op)?.juridisch_werkend_vanaf.as_deref()?;
-            let m = self.laatste_bekend(&branch.momentopnamen).filter(|m| m.ingetrokken)?;
+        self.instr.branches.iter().zip(&self.takken).filter_map(move |(branch, tak)| {
+            let jwv = tak.tijdstempel?.juridisch_werkend_vanaf.as_deref()?;
+            let m = tak.laatste.filter(|m| m.ingetrokken)?;
             Some((branch.doel.as_str(), m.gemaakt_op.as_str(), jwv))
         })
     }
@@ -207,10 +228,9 @@ impl<'a> Bepaling<'a> {
 
     /// The latest momentopname of a doel that contributes to toestanden.
     fn laatste_momentopname(&self, doel: &str) -> Option<&'a Momentopname> {
-        let branch = self.instr.branch(doel)?;
-        let lijst = self.tijdstempels.get(doel)?;
-        laatste_tijdstempel(lijst, self.bekend_op)?.juridisch_werkend_vanaf.as_ref()?;
-        self.laatste_bekend(&branch.momentopnamen).filter(|m| !m.ingetrokken && !m.teruggetrokken)
+        let tak = &self.takken[self.instr.branch_index(doel)?];
+        tak.tijdstempel?.juridisch_werkend_vanaf.as_ref()?;
+        tak.laatste.filter(|m| !m.ingetrokken && !m.teruggetrokken)
     }
 
     /// For a branch that once contributed and no longer does: the first momentopname after its
@@ -254,8 +274,23 @@ impl<'a> Bepaling<'a> {
         std::borrow::Cow::Owned(acc)
     }
 
-    /// Determine the content of a toestand with these inwerkingtredingsdoelen.
+    /// Determine the content of a toestand with these inwerkingtredingsdoelen (remembered).
     pub(crate) fn inhoud(&self, iwt: &[String], basisversiedoelen: &[String]) -> Inhoud {
+        let mut h = FxHasher::default();
+        iwt.hash(&mut h);
+        basisversiedoelen.hash(&mut h);
+        let sleutel = h.finish();
+        if let Some(l) = self.memo.borrow().get(&sleutel)
+            && let Some((_, _, i)) = l.iter().find(|(a, b, _)| a == iwt && b == basisversiedoelen)
+        {
+            return i.clone();
+        }
+        let i = self.bepaal_inhoud(iwt, basisversiedoelen);
+        self.memo.borrow_mut().entry(sleutel).or_default().push((iwt.to_vec(), basisversiedoelen.to_vec(), i.clone()));
+        i
+    }
+
+    fn bepaal_inhoud(&self, iwt: &[String], basisversiedoelen: &[String]) -> Inhoud {
         let mut kandidaten: Vec<(String, Vec<Tegensprekend>)> = Vec::new();
         let mut onbekend = 0usize;
         let mut gezien: Vec<&str> = Vec::new();

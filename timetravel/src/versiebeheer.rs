@@ -382,10 +382,11 @@ impl<'a> Werk<'a> {
                 self.instrument_element(i, e, maak);
             }
         }
-        let toegevoegd = self.toegevoegd.clone();
+        let toegevoegd = std::mem::take(&mut self.toegevoegd);
         for (work, r, ei) in &toegevoegd {
             self.neem_verwijzingen_over(work, *r, &u.instrumenten[*ei]);
         }
+        self.toegevoegd = toegevoegd;
         self.bepaal_cumulatieve_bijdragen();
         for t in u.tijdstempels.iter().filter(|t| t.datum.is_none()) {
             self.tijdstempel_element(t, false);
@@ -440,7 +441,7 @@ impl<'a> Werk<'a> {
 
     fn instrument_element(&mut self, ei: usize, e: &InstrumentElement, maak: bool) {
         let naam = element_naam(e);
-        let g = self.u.gemaakt_op.clone();
+        let g = self.u.gemaakt_op.as_str();
         for doel in &e.doelen {
             let Some((bi, nieuw)) = self.momentopname_voor_instrument(e, naam, doel, maak) else { continue };
             let mut m = nieuw;
@@ -530,7 +531,7 @@ impl<'a> Werk<'a> {
         doel: &str,
         maak: bool,
     ) -> Option<(usize, Momentopname)> {
-        let g = self.u.gemaakt_op.clone();
+        let g = self.u.gemaakt_op.as_str();
         if !self.bestaat_instrument(&e.work) {
             if maak {
                 self.vb.instrumenten.insert(e.work.clone(), Instrument::new(&e.work));
@@ -547,7 +548,7 @@ impl<'a> Werk<'a> {
         self.voeg_bekend_op_toe(&e.work, &bekend_op);
         let instr = self.vb.instrumenten.get(&e.work).expect("exists");
         let nieuw_leeg = |bekend_op: &str| Momentopname {
-            gemaakt_op: g.clone(),
+            gemaakt_op: g.to_string(),
             bekend_op: bekend_op.to_string(),
             doelen: e.doelen.clone(),
             expressie: None,
@@ -661,7 +662,7 @@ impl<'a> Werk<'a> {
     /// Resolve the references of a new momentopname.
     fn neem_verwijzingen_over(&mut self, work: &str, r: Ref, e: &InstrumentElement) {
         let naam = element_naam(e);
-        let g = self.u.gemaakt_op.clone();
+        let g = self.u.gemaakt_op.as_str();
         let eigen_doel = self.vb.instrumenten[work].branches[r.0].doel.clone();
         // doel -> (collectie, ref, is_basisversie)
         let mut verwerkt: BTreeMap<String, (&'static str, Ref, bool)> = BTreeMap::new();
@@ -731,7 +732,7 @@ impl<'a> Werk<'a> {
         collectie: &str,
         verwerkt: &BTreeMap<String, (&'static str, Ref, bool)>,
     ) -> Option<Ref> {
-        let g = self.u.gemaakt_op.clone();
+        let g = self.u.gemaakt_op.as_str();
         let instr = &self.vb.instrumenten[work];
         let uitkomst: Result<Ref, (&str, String)> = (|| {
             let Some(bi) = instr.branch_index(&v.doel) else {
@@ -766,7 +767,7 @@ impl<'a> Werk<'a> {
             if let Some(mi) = instr.branches[bi].momentopnamen.iter().position(|m| m.gemaakt_op == v.gemaakt_op) {
                 return Ok((bi, mi));
             }
-            let wat = if g < v.gemaakt_op { "toekomstige" } else { "onbekende" };
+            let wat = if g < v.gemaakt_op.as_str() { "toekomstige" } else { "onbekende" };
             Err((
                 "RB5022",
                 format!(
@@ -785,21 +786,30 @@ impl<'a> Werk<'a> {
     }
 
     fn bepaal_cumulatieve_bijdragen(&mut self) {
-        let mut gedaan: FxHashSet<(String, Ref)> = FxHashSet::default();
-        let toegevoegd = self.toegevoegd.clone();
+        // (work number, ref): references never leave their instrument, so the works of this
+        // exchange are numbered in order of appearance.
+        let mut gedaan: FxHashSet<(usize, Ref)> = FxHashSet::default();
+        let mut werken: Vec<&str> = Vec::new();
+        let toegevoegd = std::mem::take(&mut self.toegevoegd);
         for (work, r, _) in &toegevoegd {
-            if !gedaan.contains(&(work.clone(), *r)) {
-                self.cumulatief_voor(work, *r, &mut Vec::new(), &mut gedaan);
+            let w = werken.iter().position(|x| x == work).unwrap_or_else(|| {
+                werken.push(work);
+                werken.len() - 1
+            });
+            if !gedaan.contains(&(w, *r)) {
+                self.cumulatief_voor(work, w, *r, &mut Vec::new(), &mut gedaan);
             }
         }
+        self.toegevoegd = toegevoegd;
     }
 
     fn cumulatief_voor(
         &mut self,
         work: &str,
+        w: usize,
         r: Ref,
         cyclisch: &mut Vec<(usize, Ref)>,
-        gedaan: &mut FxHashSet<(String, Ref)>,
+        gedaan: &mut FxHashSet<(usize, Ref)>,
     ) -> bool {
         let instr = &self.vb.instrumenten[work];
         let m = instr.momentopname(r);
@@ -807,7 +817,7 @@ impl<'a> Werk<'a> {
             return true;
         }
         if cyclisch.iter().any(|(b, _)| *b == r.0) {
-            let g = self.u.gemaakt_op.clone();
+            let g = self.u.gemaakt_op.as_str();
             let keten: Vec<String> = cyclisch
                 .iter()
                 .map(|(_, cr)| {
@@ -825,7 +835,7 @@ impl<'a> Werk<'a> {
             return false;
         }
         cyclisch.push((r.0, r));
-        if !gedaan.insert((work.to_string(), r)) {
+        if !gedaan.insert((w, r)) {
             return false;
         }
         let refs: Vec<Ref> =
@@ -833,7 +843,7 @@ impl<'a> Werk<'a> {
         let mut valide = true;
         for v in refs {
             if self.vb.instrumenten[work].momentopname(v).cumulatief.is_none()
-                && !self.cumulatief_voor(work, v, &mut cyclisch.clone(), gedaan)
+                && !self.cumulatief_voor(work, w, v, &mut cyclisch.clone(), gedaan)
             {
                 valide = false;
             }
@@ -937,7 +947,7 @@ impl<'a> Werk<'a> {
     }
 
     fn tijdstempel_element(&mut self, t: &TijdstempelElement, maak: bool) {
-        let g = self.u.gemaakt_op.clone();
+        let g = self.u.gemaakt_op.as_str();
         let naam = if t.datum.is_some() { "Tijdstempel" } else { "TerugtrekkingTijdstempel" };
         let soort = if t.geldig_vanaf { "GeldigVanaf" } else { "JuridischWerkendVanaf" };
         let bestaand = self.vb.tijdstempels.contains_key(&t.doel);
@@ -976,13 +986,13 @@ impl<'a> Werk<'a> {
                     return;
                 }
                 let mut n = l;
-                n.gemaakt_op = g.clone();
+                n.gemaakt_op = g.to_string();
                 n.bekend_op = bekend_op.clone();
                 (n, true)
             }
             None => (
                 TijdstempelMoment {
-                    gemaakt_op: g.clone(),
+                    gemaakt_op: g.to_string(),
                     bekend_op: bekend_op.clone(),
                     juridisch_werkend_vanaf: None,
                     geldig_vanaf: None,
