@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::Store;
 
+mod tam_cmd;
 mod tijdreis_cmd;
 
 /// The engine and the pipeline allocate many small strings; mimalloc serves them faster than
@@ -33,6 +34,11 @@ struct Cli {
     /// Without it every report says the XSD layer did not run (RB4002).
     #[arg(long, global = true, env = "REGELBANK_SCHEMAS")]
     schemas: Option<PathBuf>,
+    /// Auto-TAM: bevoegde gezagen (OIN or code such as gm0363, comma-separated) whose
+    /// publicatieOpdrachten that fail validation are published through TAM instead of
+    /// rejected. Default: none (invalid deliveries are rejected).
+    #[arg(long, global = true, env = "REGELBANK_AUTO_TAM", value_delimiter = ',')]
+    auto_tam: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,7 +52,11 @@ enum Command {
         /// Print a JSON array with the result per package.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        tam: tam_cmd::TamArgs,
     },
+    /// TAM documents: list them (by regeling or bevoegd gezag), show one, or write its bytes.
+    Tam(tam_cmd::TamShow),
     /// Check packages without storing anything.
     Validate {
         #[arg(required = true)]
@@ -241,8 +251,9 @@ fn open_store(dir: &Path) -> Result<Store> {
     Store::open(dir).with_context(|| format!("opening the data directory {}", dir.display()))
 }
 
-fn config(today: Option<NaiveDate>, schemas: Option<&Path>) -> Result<Config> {
-    let cfg = Config::new(today.unwrap_or_else(|| chrono::Local::now().date_naive()));
+fn config(today: Option<NaiveDate>, schemas: Option<&Path>, auto_tam: &[String]) -> Result<Config> {
+    let mut cfg = Config::new(today.unwrap_or_else(|| chrono::Local::now().date_naive()));
+    cfg.auto_tam = auto_tam.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     Ok(match schemas {
         Some(dir) => {
             let sets = validator::xsd::SchemaSets::open(dir)
@@ -255,9 +266,14 @@ fn config(today: Option<NaiveDate>, schemas: Option<&Path>) -> Result<Config> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Ingest { paths, json } => {
+        Command::Ingest { paths, json, tam } if tam.tam => {
             let store = open_store(&cli.data)?;
-            let results = ingest_all(&store, &paths, &config(cli.today, cli.schemas.as_deref())?, !json)?;
+            tam_cmd::ingest(&store, &paths, tam, json)
+        }
+        Command::Tam(args) => tam_cmd::show(&cli.data, args),
+        Command::Ingest { paths, json, .. } => {
+            let store = open_store(&cli.data)?;
+            let results = ingest_all(&store, &paths, &config(cli.today, cli.schemas.as_deref(), &cli.auto_tam)?, !json)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&results)?);
             }
@@ -371,7 +387,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 None
             };
-            let cfg = config(cli.today, cli.schemas.as_deref())?;
+            let cfg = config(cli.today, cli.schemas.as_deref(), &cli.auto_tam)?;
             let mut results = Vec::new();
             for p in &paths {
                 let r = ingest::validate(store.as_ref(), p, &cfg)?;
@@ -472,8 +488,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&cli.data)?;
             let stats = store.rebuild()?;
             let uitwisselingen = ingest::tijdreis::herbouw(&store)?;
+            let tam = ingest::tam::TamIndex::herbouw(&store)?;
             println!(
-                "rebuilt indexes from {} ledger records: {} works, {} expressions; time-travel state from {uitwisselingen} exchanges",
+                "rebuilt indexes from {} ledger records: {} works, {} expressions; time-travel state from {uitwisselingen} exchanges; {tam} TAM documents",
                 stats.records, stats.works, stats.expressions
             );
             Ok(ExitCode::SUCCESS)
@@ -502,7 +519,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve(args) => {
             let store = open_store(&cli.data)?;
-            let cfg = config(cli.today, cli.schemas.as_deref())?;
+            let cfg = config(cli.today, cli.schemas.as_deref(), &cli.auto_tam)?;
             regelbank::server::serve(store, cfg, cli.today.is_some(), args, |a| println!("regelbank: listening on http://{a}"))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -514,7 +531,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("bundled fixture {} not found (set REGELBANK_FIXTURES)", missing.display());
             }
             println!("regelbank demo: data directory {}, today {today}", cli.data.display());
-            let results = ingest_all(&store, &deliveries, &config(Some(today), cli.schemas.as_deref())?, true)?;
+            let results = ingest_all(&store, &deliveries, &config(Some(today), cli.schemas.as_deref(), &cli.auto_tam)?, true)?;
             println!();
             println!("Stored works:");
             for w in store.index().works()? {
@@ -536,7 +553,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if no_serve {
                 return Ok(exit_for(&results));
             }
-            regelbank::server::serve_demo(store, config(Some(today), cli.schemas.as_deref())?, serve)?;
+            regelbank::server::serve_demo(store, config(Some(today), cli.schemas.as_deref(), &cli.auto_tam)?, serve)?;
             Ok(exit_for(&results))
         }
     }

@@ -804,3 +804,141 @@ fn onvolledig_toestand_is_409_with_the_candidate_versions() {
     let t = get(&s.url(&format!("/api/v1/regelingen{ZUIDKADE}/toestanden?beschikbaarOp=2027-03-05")), None).json();
     assert_eq!(t["perioden"][2]["toestand"]["inhoud"]["status"], "onvolledig", "{t}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// TAM (issue 8)
+
+/// A multipart form: text fields, then files (field name, file name, bytes).
+fn formulier(velden: &[(&str, &str)], bestanden: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let grens = "regelbank-grens-7d3f";
+    let mut b = Vec::new();
+    for (n, v) in velden {
+        b.extend_from_slice(format!("--{grens}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (n, f, inhoud) in bestanden {
+        b.extend_from_slice(
+            format!("--{grens}\r\nContent-Disposition: form-data; name=\"{n}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        b.extend_from_slice(inhoud);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{grens}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={grens}"), b)
+}
+
+fn post_tam(s: &Server, token: Option<&str>, velden: &[(&str, &str)], bestanden: &[(&str, &str, &[u8])]) -> Antwoord {
+    let (ct, body) = formulier(velden, bestanden);
+    let mut r = ureq::post(&s.url("/api/v1/tam")).set("Content-Type", &ct);
+    if let Some(t) = token {
+        r = r.set("Authorization", &format!("Bearer {t}"));
+    }
+    antwoord(r.send_bytes(&body))
+}
+
+const TAM_HTML: &[u8] = b"<html><head><title>Voorontwerp omgevingsplan Havenkwartier</title></head><body>\
+    <h2>Artikel 1</h2><p>Dakkapellen aan de achterzijde zijn vergunningvrij.</p></body></html>";
+
+#[test]
+fn tam_route_receipt_bytes_mandate_and_listing() {
+    let d = tempfile::tempdir().unwrap();
+    let s = Server::start(&d.path().join("data"), &[], &[]);
+    let velden = [
+        ("bevoegdGezag", OIN),
+        ("soort", "TAM-omgevingsplan"),
+        ("titel", "Voorontwerp omgevingsplan Havenkwartier"),
+        ("datumBekendmaking", "2027-02-15"),
+        ("regeling", "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier"),
+    ];
+    let bestand: &[(&str, &str, &[u8])] = &[("bestand", "voorontwerp.html", TAM_HTML)];
+    assert_eq!(post_tam(&s, None, &velden, bestand).status, 401);
+    let zonder_mandaat = post_tam(&s, Some(TOKEN_ZONDER_MANDAAT), &velden, bestand);
+    assert_eq!(zonder_mandaat.status, 403, "{}", zonder_mandaat.text());
+    let a = post(&s.url("/api/v1/tam"), Some(TOKEN), TAM_HTML, None);
+    assert_eq!(a.status, 415, "{}", a.text());
+    let slecht = post_tam(&s, Some(TOKEN), &[("bevoegdGezag", OIN), ("soort", "vergunning")], bestand);
+    assert_eq!(slecht.status, 400, "{}", slecht.text());
+    assert_eq!(codes(&slecht.json()), ["RB6001", "RB6001", "RB6003"]);
+
+    let a = post_tam(&s, Some(TOKEN), &velden, bestand);
+    assert_eq!(a.status, 201, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["tam"], true);
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(TAM_HTML))
+    };
+    assert_eq!(v["hash"], hash.as_str(), "the receipt is the SHA-256 of the bytes");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(a.location.as_deref(), Some(format!("/api/v1/tam/{id}").as_str()));
+    // The same submission again: the same receipt, nothing stored twice.
+    let again = post_tam(&s, Some(TOKEN), &velden, bestand);
+    assert_eq!(again.status, 200);
+    assert_eq!((again.json()["id"].clone(), again.json()["herhaald"].clone()), (v["id"].clone(), Value::Bool(true)));
+
+    let b = get(&s.url(&format!("/api/v1/tam/{id}/bestand")), None);
+    assert_eq!(b.status, 200);
+    assert_eq!(b.body, TAM_HTML, "bytes out = bytes in");
+    assert_eq!(b.header("etag"), Some(format!("\"{hash}\"")));
+    assert!(b.content_type.starts_with("text/html"));
+    let doc = get(&s.url(&format!("/api/v1/tam/{id}")), None).json();
+    assert_eq!(doc["tam"], true);
+    assert_eq!(doc["metadata"]["soort"], "TAM-omgevingsplan");
+    assert!(!doc["redenen"].as_array().unwrap().is_empty());
+    assert_eq!(doc["onderdelen"][0]["metadata"]["titel"], "Voorontwerp omgevingsplan Havenkwartier");
+    let lijst = get(&s.url("/api/v1/tam?work=/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier"), None).json();
+    assert_eq!(lijst["totaal"], 1);
+    assert_eq!(lijst["documenten"][0]["id"], id.as_str());
+    assert_eq!(get(&s.url("/api/v1/tam?bevoegdGezag=gm0000"), None).json()["totaal"], 0);
+    assert_eq!(get(&s.url("/api/v1/tam/tam-onbekend"), None).status, 404);
+    assert_eq!(get(&s.url("/api/v1/tam/tam-onbekend/bestand"), None).status, 404);
+}
+
+#[test]
+fn auto_tam_through_the_server_and_the_cli() {
+    let d = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(d.path(), &fixtures::fixtures_dir().join("broken").join("gio-hash-onjuist"));
+    // Off: rejected.
+    let s = Server::start(&d.path().join("uit"), &[], &[]);
+    let id = upload(&s, &zip);
+    assert_eq!(wacht(&s, &id)["status"], "niet-valide");
+    drop(s);
+    // On for gm9901: published through TAM, the report attached.
+    let s = Server::start(&d.path().join("aan"), &[], &[("REGELBANK_AUTO_TAM", "gm9901")]);
+    let id = upload(&s, &zip);
+    let v = wacht(&s, &id);
+    assert_eq!(v["status"], "tam", "{v}");
+    assert!(!codes(&v).is_empty());
+    let lijst = get(&s.url("/api/v1/tam"), None).json();
+    assert_eq!(lijst["totaal"], 1);
+    assert_eq!(lijst["documenten"][0]["automatisch"], true);
+    let tam_id = lijst["documenten"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(get(&s.url(&format!("/api/v1/tam/{tam_id}/bestand")), None).body, zip, "the zip as received");
+    drop(s);
+
+    // The CLI route: ingest --tam with a sidecar, then the bytes back out.
+    let data = d.path().join("cli");
+    let pdf = d.path().join("plan.html");
+    std::fs::write(&pdf, TAM_HTML).unwrap();
+    std::fs::write(
+        d.path().join("plan.html.tam.json"),
+        r#"{"bevoegdGezag":"gm9901","soort":"TAM-voorbereidingsbesluit","titel":"Voorbereidingsbesluit Centrum","datumBekendmaking":"2027-01-12"}"#,
+    )
+    .unwrap();
+    let out = cli(&data, &["ingest", "--tam", pdf.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tam_id = v[0]["id"].as_str().unwrap().to_string();
+    let terug = d.path().join("terug.html");
+    let out = cli(&data, &["tam", &tam_id, "--bestand", terug.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&terug).unwrap(), TAM_HTML);
+    let out = cli(&data, &["tam", "--bevoegd-gezag", "gm9901"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("TAM-voorbereidingsbesluit  Voorbereidingsbesluit Centrum"));
+    // Missing metadata: refused, exit 1, nothing stored.
+    let kaal = d.path().join("kaal.html");
+    std::fs::write(&kaal, TAM_HTML).unwrap();
+    let out = cli(&data, &["ingest", "--tam", kaal.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("RB6001"));
+}

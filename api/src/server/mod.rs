@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod problem;
 pub mod queue;
 mod routes;
+mod tam;
 mod tijdreis;
 mod upload;
 
@@ -256,6 +257,7 @@ async fn shutdown_signal() {
 /// The router with every route, the middleware (request id, span, metrics, timeout) and state.
 pub fn router(state: AppState) -> axum::Router {
     routes::routes()
+        .merge(tam::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

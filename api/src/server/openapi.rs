@@ -59,5 +59,9 @@ pub struct ApiDoc;
 /// The document as JSON (built once).
 pub fn json() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises"))
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        doc.merge(super::tam::TamDoc::openapi());
+        doc.to_pretty_json().expect("the OpenAPI document serialises")
+    })
 }

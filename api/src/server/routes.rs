@@ -53,7 +53,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Routes that receive a package and so have their own deadlines instead of the request timeout.
 pub fn is_upload(method: &Method, route: &str) -> bool {
-    method == Method::POST && (route == "/api/v1/leveringen" || route == "/api/v1/validaties")
+    method == Method::POST && (route == "/api/v1/leveringen" || route == "/api/v1/validaties" || route == "/api/v1/tam")
 }
 
 /// Run store work on the blocking pool.
