@@ -134,11 +134,11 @@ pub(crate) struct Bepaling<'a> {
     takken: Vec<Tak<'a>>,
     /// The contents determined so far, by (inwerkingtredingsdoelen, basisversiedoelen): the
     /// complete and the actuele toestanden at one bekendOp mostly ask the same questions.
-    memo: RefCell<FxHashMap<u64, Vec<Bepaald>>>,
+    memo: RefCell<FxHashMap<u64, Vec<Bepaald<'a>>>>,
 }
 
 /// A remembered content: (inwerkingtredingsdoelen, basisversiedoelen, content).
-type Bepaald = (Vec<String>, Vec<String>, Inhoud);
+type Bepaald<'a> = (Vec<&'a str>, Vec<&'a str>, Inhoud);
 
 /// One branch as known at the bekendOp of a [`Bepaling`].
 struct Tak<'a> {
@@ -206,13 +206,13 @@ impl<'a> Bepaling<'a> {
     }
 
     /// The first date the instrument is repealed, with the doelen that repeal it on that date.
-    pub(crate) fn juridisch_uitgewerkt_op(&self) -> Option<(&'a str, Vec<String>)> {
-        let mut res: Option<(&'a str, Vec<String>)> = None;
+    pub(crate) fn juridisch_uitgewerkt_op(&self) -> Option<(&'a str, Vec<&'a str>)> {
+        let mut res: Option<(&'a str, Vec<&'a str>)> = None;
         for (doel, _, jwv) in self.intrekkingen() {
             match &mut res {
-                Some((d, doelen)) if jwv == *d => doelen.push(doel.to_string()),
+                Some((d, doelen)) if jwv == *d => doelen.push(doel),
                 Some((d, _)) if jwv > *d => {}
-                _ => res = Some((jwv, vec![doel.to_string()])),
+                _ => res = Some((jwv, vec![doel])),
             }
         }
         if let Some((_, d)) = &mut res {
@@ -258,7 +258,7 @@ impl<'a> Bepaling<'a> {
 
     /// The cumulative contributions for a toestand: those of the latest momentopname of each
     /// inwerkingtredingsdoel, merged.
-    fn cumulatief_voor_toestand(&self, iwt: &[String]) -> std::borrow::Cow<'a, BTreeMap<String, Bijdrage>> {
+    fn cumulatief_voor_toestand(&self, iwt: &[&str]) -> std::borrow::Cow<'a, BTreeMap<String, Bijdrage>> {
         // One inwerkingtredingsdoel (the usual case): its momentopname's map as it is.
         if let [doel] = iwt
             && let Some(c) = self.instr.branch(doel).and_then(|b| b.momentopnamen.last()).and_then(|m| m.cumulatief.as_deref())
@@ -275,7 +275,7 @@ impl<'a> Bepaling<'a> {
     }
 
     /// Determine the content of a toestand with these inwerkingtredingsdoelen (remembered).
-    pub(crate) fn inhoud(&self, iwt: &[String], basisversiedoelen: &[String]) -> Inhoud {
+    pub(crate) fn inhoud(&self, iwt: &[&'a str], basisversiedoelen: &[&'a str]) -> Inhoud {
         let mut h = FxHasher::default();
         iwt.hash(&mut h);
         basisversiedoelen.hash(&mut h);
@@ -290,20 +290,20 @@ impl<'a> Bepaling<'a> {
         i
     }
 
-    fn bepaal_inhoud(&self, iwt: &[String], basisversiedoelen: &[String]) -> Inhoud {
+    fn bepaal_inhoud(&self, iwt: &[&'a str], basisversiedoelen: &[&'a str]) -> Inhoud {
         let mut kandidaten: Vec<(String, Vec<Tegensprekend>)> = Vec::new();
         let mut onbekend = 0usize;
         let mut gezien: Vec<&str> = Vec::new();
         let mut te_verwerken: Vec<NogTeVerwerken> = Vec::new();
         for doel in iwt {
-            if gezien.contains(&doel.as_str()) {
+            if gezien.contains(doel) {
                 continue;
             }
             let Some(m) = self.laatste_momentopname(doel) else { continue };
             gezien.extend(m.doelen.iter().map(String::as_str));
             match &m.expressie {
                 Some(v) => {
-                    let t = Tegensprekend { doel: doel.clone(), laatst_bekend: m.gemaakt_op.clone() };
+                    let t = Tegensprekend { doel: doel.to_string(), laatst_bekend: m.gemaakt_op.clone() };
                     match kandidaten.iter_mut().find(|(k, _)| k == v) {
                         Some((_, l)) => l.push(t),
                         None => kandidaten.push((v.clone(), vec![t])),
@@ -313,7 +313,7 @@ impl<'a> Bepaling<'a> {
                     onbekend += 1;
                     kandidaten.push((
                         format!("\u{0}{onbekend}"),
-                        vec![Tegensprekend { doel: doel.clone(), laatst_bekend: m.gemaakt_op.clone() }],
+                        vec![Tegensprekend { doel: doel.to_string(), laatst_bekend: m.gemaakt_op.clone() }],
                     ));
                     for d in &m.doelen {
                         let mut r = NogTeVerwerken { doel: d.clone(), laatst_bekend: m.gemaakt_op.clone(), laatst_verwerkt: None };
@@ -351,10 +351,10 @@ impl<'a> Bepaling<'a> {
         let mut te_ontvlechten = Vec::new();
         // `basisversiedoelen` is sorted (it is built sorted); `iwt` is short.
         debug_assert!(basisversiedoelen.is_sorted());
-        let in_toestand = |d: &String| basisversiedoelen.binary_search(d).is_ok() || iwt.contains(d);
+        let in_toestand = |d: &str| basisversiedoelen.binary_search(&d).is_ok() || iwt.contains(&d);
         for doel in basisversiedoelen.iter().chain(iwt) {
             let laatst_bekend = self.laatste_momentopname(doel).map(|m| m.gemaakt_op.as_str()).unwrap_or("");
-            let (te_laat, verwerkt) = match cumulatief.get(doel) {
+            let (te_laat, verwerkt) = match cumulatief.get(*doel) {
                 None => (true, None),
                 Some(v) if v.ontvlochten == Some(true) => (true, None),
                 Some(v) if v.laatst_verwerkt.as_str() < laatst_bekend => (true, Some(v.laatst_verwerkt.clone())),
@@ -362,7 +362,7 @@ impl<'a> Bepaling<'a> {
             };
             if te_laat {
                 te_verwerken.push(NogTeVerwerken {
-                    doel: doel.clone(),
+                    doel: doel.to_string(),
                     laatst_bekend: laatst_bekend.to_string(),
                     laatst_verwerkt: verwerkt,
                 });
@@ -403,14 +403,14 @@ impl<'a> Bepaling<'a> {
 
     /// The actuele toestanden as known at bekendOp, for an exchange received on `ontvangen_op`.
     pub(crate) fn actuele_toestanden(&self, gemaakt_op: &str, ontvangen_op: &str) -> ActueleToestanden {
-        struct T {
-            jwv: String,
-            iwt: Vec<String>,
-            basis: Vec<String>,
+        struct T<'a> {
+            jwv: &'a str,
+            iwt: Vec<&'a str>,
+            basis: Vec<&'a str>,
         }
         let mut toestanden: Vec<T> = Vec::new();
-        let mut voorgaande: Vec<String> = Vec::new();
-        let mut iwt: Vec<String> = Vec::new();
+        let mut voorgaande: Vec<&str> = Vec::new();
+        let mut iwt: Vec<&str> = Vec::new();
         let mut laatste_jwv: Option<&str> = None;
         let mut jwv_start: Option<&str> = None;
         let tijdstempels = self.tijdstempel_momentopnamen();
@@ -423,7 +423,7 @@ impl<'a> Bepaling<'a> {
             {
                 let mut doelen = std::mem::take(&mut iwt);
                 doelen.sort();
-                toestanden.push(T { jwv: l.to_string(), iwt: doelen.clone(), basis: voorgaande.clone() });
+                toestanden.push(T { jwv: l, iwt: doelen.clone(), basis: voorgaande.clone() });
                 voorgaande.extend(doelen);
                 voorgaande.sort();
                 laatste_jwv = None;
@@ -431,11 +431,11 @@ impl<'a> Bepaling<'a> {
             if laatste_jwv.is_none() {
                 laatste_jwv = Some(jwv);
             }
-            iwt.push(doel.to_string());
+            iwt.push(doel);
         }
         if let Some(l) = laatste_jwv {
             iwt.sort();
-            toestanden.push(T { jwv: l.to_string(), iwt, basis: voorgaande });
+            toestanden.push(T { jwv: l, iwt, basis: voorgaande });
         }
         let uitgewerkt = self.juridisch_uitgewerkt_op();
         let uitgewerkt_op = uitgewerkt.as_ref().map(|(d, _)| d.to_string());
@@ -444,8 +444,8 @@ impl<'a> Bepaling<'a> {
         let mut tots = vec![None; toestanden.len()];
         for (i, t) in toestanden.iter().enumerate().rev() {
             tots[i] = tot.clone();
-            if tot.as_ref().is_none_or(|x| t.jwv < *x) {
-                tot = Some(t.jwv.clone());
+            if tot.as_ref().is_none_or(|x| t.jwv < x.as_str()) {
+                tot = Some(t.jwv.to_string());
             }
         }
         let mut niet_meer_actueel = true;
@@ -453,17 +453,17 @@ impl<'a> Bepaling<'a> {
             .into_iter()
             .zip(tots)
             .map(|(t, tot)| {
-                if niet_meer_actueel && jwv_start.is_none_or(|s| t.jwv.as_str() >= s) {
+                if niet_meer_actueel && jwv_start.is_none_or(|s| t.jwv >= s) {
                     niet_meer_actueel = false;
                 }
                 let actueel = !niet_meer_actueel;
                 let mut inhoud = self.inhoud(&t.iwt, &t.basis);
                 if let Some(u) = &uitgewerkt_op
-                    && t.jwv >= *u
+                    && t.jwv >= u.as_str()
                 {
                     let extra = intrekkingen
                         .iter()
-                        .filter(|(_, _, jwv)| *jwv <= t.jwv)
+                        .filter(|(_, _, jwv)| jwv.as_str() <= t.jwv)
                         .map(|(d, g, _)| Tegensprekend { doel: d.clone(), laatst_bekend: g.clone() });
                     inhoud.tegensprekend.extend(extra);
                     inhoud.tegensprekend.sort_by(|a, b| a.doel.cmp(&b.doel));
@@ -471,9 +471,9 @@ impl<'a> Bepaling<'a> {
                     inhoud.status = Status::Onvolledig;
                 }
                 ActueleToestand {
-                    juridisch_werkend_vanaf: t.jwv,
+                    juridisch_werkend_vanaf: t.jwv.to_string(),
                     juridisch_werkend_tot: tot,
-                    inwerkingtredingsdoelen: t.iwt,
+                    inwerkingtredingsdoelen: t.iwt.iter().map(|d| d.to_string()).collect(),
                     inhoud,
                     actueel,
                 }
@@ -492,15 +492,15 @@ impl<'a> Bepaling<'a> {
     /// The complete toestanden as known at bekendOp, in order of creation (sorted by
     /// juridischWerkendVanaf, then geldigVanaf; the repeal, if any, last).
     pub(crate) fn complete_toestanden(&self) -> Vec<CompleteToestand> {
-        struct T {
-            jwv: String,
-            gv: String,
-            iwt: Vec<String>,
-            basis: Vec<String>,
+        struct T<'a> {
+            jwv: &'a str,
+            gv: &'a str,
+            iwt: Vec<&'a str>,
+            basis: Vec<&'a str>,
             niet_in_werking: bool,
         }
-        fn basis_van(t: &T) -> Vec<String> {
-            let mut b: Vec<String> = t.basis.iter().chain(&t.iwt).cloned().collect();
+        fn basis_van<'a>(t: &T<'a>) -> Vec<&'a str> {
+            let mut b: Vec<&str> = t.basis.iter().chain(&t.iwt).copied().collect();
             b.sort();
             b
         }
@@ -510,15 +510,15 @@ impl<'a> Bepaling<'a> {
         let mut geldend: Vec<usize> = Vec::new();
         let mut vg: isize = -1;
 
-        fn tussenliggend(nu: &mut Vec<T>, geldend: &mut [usize], gv_volgend: Option<&str>, mut vg: isize) -> isize {
+        fn tussenliggend(nu: &mut Vec<T<'_>>, geldend: &mut [usize], gv_volgend: Option<&str>, mut vg: isize) -> isize {
             while vg < geldend.len() as isize - 1
-                && gv_volgend.is_none_or(|g| nu[geldend[(vg + 1) as usize]].gv.as_str() < g)
+                && gv_volgend.is_none_or(|g| nu[geldend[(vg + 1) as usize]].gv < g)
             {
                 let voorg = &nu[geldend[vg as usize]];
                 let volg = &nu[geldend[(vg + 1) as usize]];
                 let t = T {
-                    jwv: voorg.jwv.clone(),
-                    gv: volg.gv.clone(),
+                    jwv: voorg.jwv,
+                    gv: volg.gv,
                     iwt: voorg.iwt.clone(),
                     basis: basis_van(volg),
                     niet_in_werking: false,
@@ -546,16 +546,16 @@ impl<'a> Bepaling<'a> {
                     let z = geldend[vg as usize];
                     zelfde = Some(z);
                     if gv == nu[z].gv {
-                        nu[z].iwt.push(doel.to_string());
+                        nu[z].iwt.push(doel);
                         continue;
                     }
                 }
             }
-            let mut t = T { jwv: jwv.to_string(), gv: gv.to_string(), iwt: vec![doel.to_string()], basis: Vec::new(), niet_in_werking: false };
+            let mut t = T { jwv, gv, iwt: vec![doel], basis: Vec::new(), niet_in_werking: false };
             match zelfde {
                 None => {
                     vg = geldend.len() as isize - 1;
-                    while vg >= 0 && nu[geldend[vg as usize]].gv.as_str() > gv {
+                    while vg >= 0 && nu[geldend[vg as usize]].gv > gv {
                         vg -= 1;
                     }
                     if vg >= 0 {
@@ -576,7 +576,7 @@ impl<'a> Bepaling<'a> {
                     }
                 }
                 Some(z) => {
-                    t.iwt.extend(nu[z].iwt.iter().cloned());
+                    t.iwt.extend(nu[z].iwt.iter().copied());
                     let v = geldend[vg as usize];
                     if nu[v].gv == gv {
                         t.basis = basis_van(&nu[v]);
@@ -595,13 +595,18 @@ impl<'a> Bepaling<'a> {
             tussenliggend(&mut nu, &mut geldend, None, vg);
         }
         if let Some((u, doelen)) = &uitgewerkt {
-            nu.push(T { jwv: u.to_string(), gv: u.to_string(), iwt: doelen.clone(), basis: Vec::new(), niet_in_werking: true });
+            nu.push(T { jwv: u, gv: u, iwt: doelen.clone(), basis: Vec::new(), niet_in_werking: true });
         }
         nu.into_iter()
             .map(|mut t| {
                 t.iwt.sort();
                 let inhoud = if t.niet_in_werking { Inhoud::niet_in_werking() } else { self.inhoud(&t.iwt, &t.basis) };
-                CompleteToestand { juridisch_werkend_vanaf: t.jwv, geldig_vanaf: t.gv, inwerkingtredingsdoelen: t.iwt, inhoud }
+                CompleteToestand {
+                    juridisch_werkend_vanaf: t.jwv.to_string(),
+                    geldig_vanaf: t.gv.to_string(),
+                    inwerkingtredingsdoelen: t.iwt.iter().map(|d| d.to_string()).collect(),
+                    inhoud,
+                }
             })
             .collect()
     }
