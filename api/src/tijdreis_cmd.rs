@@ -27,8 +27,11 @@ pub fn toestanden(data: &Path, work: &str, beschikbaar_op: &str, json: bool) -> 
         eprintln!("regelbank: nothing is known about toestanden of {work} as known on {beschikbaar_op}");
         return Ok(ExitCode::from(1));
     };
+    let tam = ingest::tam::op_tijdlijn(&store, work, beschikbaar_op)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&tl)?);
+        let mut v = serde_json::to_value(&tl)?;
+        v["tam"] = serde_json::to_value(&tam)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("{work}");
@@ -55,6 +58,13 @@ pub fn toestanden(data: &Path, work: &str, beschikbaar_op: &str, json: bool) -> 
         if !u.is_empty() {
             println!("      {u}");
         }
+    }
+    if !tam.is_empty() {
+        println!("  TAM-documenten (tijdelijke alternatieve maatregel; geen toestanden):");
+    }
+    for d in &tam {
+        let vervangen = d.vervangen_door.as_deref().map(|e| format!("  vervangen door {e}")).unwrap_or_default();
+        println!("  {}  {}  {}  ({}){vervangen}", d.datum_bekendmaking, d.soort, d.titel, d.id);
     }
     Ok(ExitCode::SUCCESS)
 }

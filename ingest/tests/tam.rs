@@ -310,4 +310,11 @@ fn een_tam_document_verandert_geen_toestand() {
     assert_eq!(tam.len(), 2);
     // Delivered after the conforming versions, so not superseded by them.
     assert!(tam.iter().all(|o| o.vervangen_door.is_none()));
+    // On the timeline next to the toestanden, at their bekendmaking dates, as known now; not
+    // yet known in the past.
+    let vandaag = Utc::now().format("%Y-%m-%d").to_string();
+    let op = tam::op_tijdlijn(&store, HAVENKWARTIER, &vandaag).unwrap();
+    assert_eq!(op.iter().map(|t| t.datum_bekendmaking.as_str()).collect::<Vec<_>>(), ["2027-03-20", "2027-05-01"]);
+    assert!(op.iter().all(|t| t.tam && t.titel.contains("TAM-deel")));
+    assert!(tam::op_tijdlijn(&store, HAVENKWARTIER, "2000-01-01").unwrap().is_empty());
 }

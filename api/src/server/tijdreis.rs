@@ -126,7 +126,12 @@ pub fn toestanden(st: &AppStateInner, work: &str, p: &TijdreisParams) -> Result<
     let op = datum("beschikbaarOp", p.beschikbaar_op.as_deref())?.unwrap_or_else(|| st.vandaag());
     let tl = st.lezers.met(&st.store, work, |l| l.tijdlijn(work, &op)).map_err(intern)?;
     match tl {
-        Some(tl) => Ok(super::routes::json(StatusCode::OK, &tl)),
+        Some(tl) => {
+            // TAM documents of the regeling, at their bekendmaking date (never toestanden).
+            let mut v = serde_json::to_value(&tl).map_err(Problem::internal)?;
+            v["tam"] = serde_json::to_value(ingest::tam::op_tijdlijn(&st.store, work, &op).map_err(intern)?).map_err(Problem::internal)?;
+            Ok(super::routes::json(StatusCode::OK, &v))
+        }
         None => Err(Problem::new(
             StatusCode::NOT_FOUND,
             "geen-toestanden",

@@ -800,3 +800,39 @@ pub fn bestand(store: &Store, o: &TamOverzicht) -> Result<Vec<u8>, IngestError> 
     let h: Hash = o.bestand.hash.parse().map_err(|e| serde_fout("TAM file hash", e))?;
     Ok(store.get_blob(&h)?)
 }
+
+/// A TAM document on a regeling's timeline: at its bekendmaking date, marked, with what
+/// superseded it. Shown next to the toestanden, never as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TamOpTijdlijn {
+    pub id: String,
+    pub tam: bool,
+    pub datum_bekendmaking: String,
+    pub soort: String,
+    pub titel: String,
+    pub automatisch: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vervangen_door: Option<String>,
+}
+
+/// The TAM documents of `work` received on or before `beschikbaar_op` (YYYY-MM-DD), by
+/// bekendmaking date: what a timeline as known then shows next to the toestanden.
+pub fn op_tijdlijn(store: &Store, work: &str, beschikbaar_op: &str) -> Result<Vec<TamOpTijdlijn>, IngestError> {
+    let mut v: Vec<TamOpTijdlijn> = TamIndex::open(store)?
+        .van_werk(work)?
+        .into_iter()
+        .filter(|o| o.ontvangen.get(..10).is_some_and(|d| d <= beschikbaar_op))
+        .map(|o| TamOpTijdlijn {
+            id: o.id,
+            tam: true,
+            datum_bekendmaking: o.metadata.datum_bekendmaking,
+            soort: o.metadata.soort,
+            titel: o.metadata.titel,
+            automatisch: o.automatisch,
+            vervangen_door: o.vervangen_door.filter(|v| v.ontvangen.get(..10).is_some_and(|d| d <= beschikbaar_op)).map(|v| v.expressie),
+        })
+        .collect();
+    v.sort_by(|a, b| a.datum_bekendmaking.cmp(&b.datum_bekendmaking).then(a.id.cmp(&b.id)));
+    Ok(v)
+}
