@@ -11,5 +11,6 @@ pub mod tam;
 pub mod tijdreis;
 pub mod pipeline;
 pub mod weergave;
+pub mod zoek;
 
 pub use pipeline::{ingest, validate, Config, IngestError, IngestResult, Report, Uitkomst};

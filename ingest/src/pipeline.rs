@@ -302,9 +302,10 @@ impl Group {
         }
         if let Some(seq) = last {
             sessie.schrijf((seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
+            crate::zoek::na_commit(store);
         }
-        Ok(())
         crate::tam::TamIndex::na_commit(store, &committed)?;
+        Ok(())
     }
 }
 
@@ -344,8 +345,8 @@ fn rejected(bron: &str, opdracht: Option<&Opdracht>, meldingen: Vec<Melding>, pa
         package_hash,
         works: Vec::new(),
         expressions: Vec::new(),
-    }
         tam: None,
+    }
 }
 
 /// A STOP file after validation: the module and the hash of its bytes.
@@ -650,7 +651,6 @@ fn prepare(
     } else {
         Uitkomst::Valide
     };
-    let changes = !fout && !opdracht.soort.is_validatie();
     // Auto-TAM: a failed publicatieOpdracht of a bevoegd gezag configured for it is published
     // through TAM (kept as received, with its report; never consolidated).
     let mut tam_doc: Option<(crate::tam::TamDocument, Option<Vec<u8>>)> = None;
@@ -676,6 +676,7 @@ fn prepare(
         }
     }
     let uitkomst = if tam_doc.is_some() { Uitkomst::Tam } else { uitkomst };
+    let changes = !fout && !opdracht.soort.is_validatie();
     let mut wids: Vec<(String, BTreeSet<String>)> = Vec::new();
     let mut effects = if !changes {
         Effects::default()
@@ -715,8 +716,8 @@ fn prepare(
         package_hash: Some(ph_hex.clone()),
         works: effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: effects.expressions.iter().map(|e| e.expression.clone()).collect(),
-    };
         tam: tam_doc.as_ref().map(|(d, _)| d.id.clone()),
+    };
     let Some(txn) = txn else {
         return Ok(Prepared { result, record: None, key, afbreek, wids: Vec::new(), versies: Vec::new(), tijdreis: None });
     };
@@ -811,7 +812,6 @@ fn prepare(
     let report_json = serde_json::to_vec_pretty(&report).expect("report serialises");
     let report_hash = txn.put_blob(&report_json)?;
     txn.put_blob(&listing_bytes)?;
-    let record = NewRecord {
     if let Some((mut doc, origineel)) = tam_doc {
         if let Some(b) = origineel {
             derived.push(txn.put_blob(&b)?);
@@ -821,6 +821,7 @@ fn prepare(
         derived.push(h);
         effects.tam = Some(h);
     }
+    let record = NewRecord {
         received_at: cfg.now.to_rfc3339(),
         aanleveraar: opdracht.id_aanleveraar.clone(),
         bevoegd_gezag: opdracht.id_bevoegd_gezag.clone(),
@@ -860,11 +861,11 @@ fn repeated(
         package_hash: Some(rec.package_hash.to_hex()),
         works: rec.effects.works.iter().map(|w| w.work.clone()).collect(),
         expressions: rec.effects.expressions.iter().map(|e| e.expression.clone()).collect(),
-    })
         tam: match rec.effects.tam {
             Some(h) => serde_json::from_slice::<crate::tam::TamDocument>(&store.get_blob(&h)?).ok().map(|d| d.id),
             None => None,
         },
+    })
 }
 
 /// The ids an accepted afbreek request cancels: the publication and every version it delivered.

@@ -635,6 +635,12 @@ impl Lezer {
             .cloned())
     }
 
+    /// The instruments with a branch for `doel`, as far as the engine knows.
+    pub fn instrumenten_van_doel(&mut self, doel: &str) -> Result<BTreeSet<String>, IngestError> {
+        self.sessie.laad_doel(doel)?;
+        Ok(self.sessie.engine.versiebeheer.doel_instrumenten.get(doel).cloned().unwrap_or_default())
+    }
+
     /// The timeline of `work` as known on `beschikbaar_op`.
     pub fn tijdlijn(&mut self, work: &str, beschikbaar_op: &str) -> Result<Option<timetravel::Tijdlijn>, IngestError> {
         self.sessie.laad_werk(work)?;

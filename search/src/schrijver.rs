@@ -70,7 +70,8 @@ fn bezet(e: TantivyError) -> ZoekFout {
 pub struct Schrijver {
     index: Index,
     velden: Velden,
-    writer: IndexWriter,
+    /// Always `Some` until dropped.
+    writer: Option<IndexWriter>,
     reader: IndexReader,
     watermerk: Option<Watermerk>,
     volgende_nr: u32,
@@ -78,6 +79,8 @@ pub struct Schrijver {
     nieuw: HashMap<String, u32>,
     /// Versions written since the last commit.
     versies: HashMap<String, bool>,
+    /// Everything committed is deleted at the next commit: look nothing up in it.
+    gewist: bool,
 }
 
 impl Schrijver {
@@ -103,18 +106,23 @@ impl Schrijver {
         let mut s = Schrijver {
             index,
             velden,
-            writer,
+            writer: Some(writer),
             reader,
             watermerk,
             volgende_nr,
             nieuw: HashMap::new(),
             versies: HashMap::new(),
+            gewist: false,
         };
         if s.watermerk.is_none() && s.reader.searcher().num_docs() > 0 {
             // Documents without a valid payload: start from scratch.
             s.wis()?;
         }
         Ok(s)
+    }
+
+    fn w(&mut self) -> &mut IndexWriter {
+        self.writer.as_mut().expect("writer present until drop")
     }
 
     /// The ledger position of the last commit (`None`: empty index).
@@ -124,7 +132,8 @@ impl Schrijver {
 
     /// Remove every document (takes effect at the next commit).
     pub fn wis(&mut self) -> Result<(), ZoekFout> {
-        self.writer.delete_all_documents()?;
+        self.w().delete_all_documents()?;
+        self.gewist = true;
         self.watermerk = None;
         self.volgende_nr = 0;
         self.nieuw.clear();
@@ -138,6 +147,9 @@ impl Schrijver {
 
     /// The first committed document with this key.
     fn vind(&self, sleutel: &str) -> Result<Option<TantivyDocument>, ZoekFout> {
+        if self.gewist {
+            return Ok(None);
+        }
         let searcher = self.reader.searcher();
         let q = TermQuery::new(self.term(sleutel), IndexRecordOption::Basic);
         let docs = searcher.search(&q, &DocSetCollector)?;
@@ -200,8 +212,9 @@ impl Schrijver {
         d.add_text(v.tekst, &e.tekst);
         d.add_text(v.exact, &e.kop);
         d.add_text(v.exact, &e.tekst);
-        self.writer.delete_term(self.term(&sleutel));
-        self.writer.add_document(d)?;
+        let t = self.term(&sleutel);
+        self.w().delete_term(t);
+        self.w().add_document(d)?;
         self.nieuw.insert(sleutel, nr);
         Ok(nr)
     }
@@ -223,15 +236,17 @@ impl Schrijver {
         d.add_text(v.sleutel, &sleutel);
         d.add_text(v.werk, &meta.werk);
         d.add_bytes(v.data, &bytes);
-        self.writer.delete_term(self.term(&sleutel));
-        self.writer.add_document(d)?;
+        let t = self.term(&sleutel);
+        self.w().delete_term(t);
+        self.w().add_document(d)?;
         self.versies.insert(versie.expressie.clone(), true);
         Ok(())
     }
 
     /// Remove a version (a cancelled publication): its units no longer hit through it.
     pub fn verwijder_versie(&mut self, expressie: &str) {
-        self.writer.delete_term(self.term(&format!("e:{expressie}")));
+        let t = self.term(&format!("e:{expressie}"));
+        self.w().delete_term(t);
         self.versies.insert(expressie.to_string(), false);
     }
 
@@ -245,8 +260,9 @@ impl Schrijver {
         meta_velden(&v, &mut d, meta);
         let json = serde_json::to_vec(&(meta, tijdvakken)).map_err(|e| ZoekFout::Data(e.to_string()))?;
         d.add_bytes(v.data, &json);
-        self.writer.delete_term(self.term(&sleutel));
-        self.writer.add_document(d)?;
+        let t = self.term(&sleutel);
+        self.w().delete_term(t);
+        self.w().add_document(d)?;
         Ok(())
     }
 
@@ -254,11 +270,12 @@ impl Schrijver {
     /// and its ledger position land together or not at all.
     pub fn commit(&mut self, watermerk: Watermerk) -> Result<(), ZoekFout> {
         let payload = Payload { formaat: FORMAAT, watermerk: watermerk.clone(), volgende_nr: self.volgende_nr };
-        let mut c = self.writer.prepare_commit()?;
+        let mut c = self.w().prepare_commit()?;
         c.set_payload(&serde_json::to_string(&payload).map_err(|e| ZoekFout::Data(e.to_string()))?);
         c.commit()?;
         self.reader.reload()?;
         self.watermerk = Some(watermerk);
+        self.gewist = false;
         self.nieuw.clear();
         self.versies.clear();
         Ok(())
@@ -266,13 +283,26 @@ impl Schrijver {
 
     /// Drop everything written since the last commit.
     pub fn terugdraaien(&mut self) -> Result<(), ZoekFout> {
-        self.writer.rollback()?;
+        self.w().rollback()?;
         let p = lees_payload(&self.index)?;
         self.volgende_nr = p.as_ref().map_or(0, |p| p.volgende_nr);
         self.watermerk = p.map(|p| p.watermerk);
+        self.gewist = false;
         self.nieuw.clear();
         self.versies.clear();
         Ok(())
+    }
+}
+
+impl Drop for Schrijver {
+    /// Waits for background merges, so no thread of this writer touches the directory after it
+    /// is gone (a later writer, or a removed and recreated index, would see its files vanish).
+    fn drop(&mut self) {
+        if let Some(w) = self.writer.take()
+            && let Err(e) = w.wait_merging_threads()
+        {
+            tracing::warn!(error = %e, "search index merge did not finish");
+        }
     }
 }
 

@@ -1,0 +1,316 @@
+//! The search index (`search` crate) in the pipeline: derived data of the ledger, kept in
+//! `<data>/search/`.
+//!
+//! After every group commit (and the time-travel state write) [`na_commit`] brings the index up
+//! to the ledger in ONE tantivy commit: for each new record, the regeling versions it added
+//! (their article-level units, read back from the store) and, for every work whose time travel
+//! the record can change (the works of its versions, the instruments of its exchange and every
+//! instrument with a branch for one of its doelen), the work's time-travel table as the engine
+//! now has it. Cancelled publications (breekPublicatieAf) remove their versions. The commit
+//! carries the ledger watermark (seq + record hash): a crash before it loses nothing (the next
+//! run replays from the watermark), and every write replaces its key, so a replay never
+//! duplicates. An index whose watermark disagrees with the ledger, or in another format, is
+//! built again from scratch ([`herbouw`], `regelbank reindex`).
+//!
+//! Units: `Artikel`, `Divisietekst`, `WijzigArtikel`, `InwerkingtredingArtikel`,
+//! `RegelingOpschrift` (whole), and the own text (outside units and its `Kop`) of a structure
+//! element (`Bijlage`, `Toelichting`, …) that has any.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use search::{Eenheid, Schrijver, Tijdvakken, Versie, Watermerk, WerkMeta, ZoekFout};
+use stop::tekst::{Element, Node};
+use store::{Hash, Store};
+use timetravel::Uitwisseling;
+use timetravel::toestanden::Status;
+use tracing::{info, warn};
+
+use crate::consolidatie::is_structuur;
+use crate::pipeline::IngestError;
+use crate::tijdreis::Lezer;
+use crate::weergave::{WeergaveFout, lees};
+
+/// Article-level units: indexed whole.
+const EENHEDEN: &[&str] = &["Artikel", "Divisietekst", "WijzigArtikel", "InwerkingtredingArtikel", "RegelingOpschrift"];
+
+/// Inline elements: no word break around them.
+const INLINE: &[&str] = &[
+    "i", "b", "u", "strong", "sub", "sup", "abbr", "NieuweTekst", "VerwijderdeTekst", "ExtRef", "IntRef", "ExtIoRef",
+    "IntIoRef", "Contact", "Nootref",
+];
+
+/// Why the index could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum ZoekIndexFout {
+    #[error(transparent)]
+    Zoek(#[from] ZoekFout),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Weergave(#[from] WeergaveFout),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// The index directory of a store.
+pub fn map(store: &Store) -> PathBuf {
+    store.dir().join("search")
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bijgewerkt {
+    /// Ledger records read.
+    pub records: u64,
+    /// Versions indexed.
+    pub versies: usize,
+    /// Works whose time-travel table was written.
+    pub werken: usize,
+}
+
+/// Called by the pipeline after a group commit: bring the index up to the ledger. A failure is
+/// logged, not returned: the delivery is committed and the index catches up on the next run.
+pub fn na_commit(store: &Store) {
+    match bijwerken(store) {
+        Ok(_) => {}
+        Err(ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {
+            warn!("search index is held by another process; it catches up later")
+        }
+        Err(e) => warn!(error = %e, "search index not updated; it catches up later"),
+    }
+}
+
+/// Bring the index up to the ledger (creating it when absent).
+pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
+    let mut s = Schrijver::open(&map(store))?;
+    let last = store.last_seq();
+    let from = match s.watermerk() {
+        None => 0,
+        Some(w) if w.seq <= last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => w.seq,
+        Some(w) => {
+            warn!(watermark = w.seq, ledger = last, "search index disagrees with the ledger; building it again");
+            s.wis()?;
+            0
+        }
+    };
+    if from == last && s.watermerk().is_some() {
+        return Ok(Bijgewerkt::default());
+    }
+    if from > 0 || last > 0 {
+        info!(from, to = last, "search index catch-up");
+    }
+    bij(store, &mut s, from, last)
+}
+
+/// Build the index again from the store, from scratch.
+pub fn herbouw(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
+    let mut s = Schrijver::open(&map(store))?;
+    s.wis()?;
+    bij(store, &mut s, 0, store.last_seq())
+}
+
+fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewerkt, ZoekIndexFout> {
+    let mut lezer = Lezer::open(store)?;
+    let mut werken: BTreeSet<String> = BTreeSet::new();
+    let mut versies: Vec<(String, String)> = Vec::new();
+    let mut afgebroken: Vec<String> = Vec::new();
+    let mut uit = Bijgewerkt::default();
+    for seq in from + 1..=last {
+        let Some(rec) = store.record(seq)? else { break };
+        uit.records += 1;
+        let fx = &rec.rec.effects;
+        for e in &fx.expressions {
+            werken.insert(e.work.clone());
+            if e.tekst.is_some() {
+                versies.push((e.work.clone(), e.expression.clone()));
+            }
+        }
+        afgebroken.extend(fx.afgebroken.iter().cloned());
+        if let Some(h) = fx.uitwisseling {
+            let u: Uitwisseling = serde_json::from_slice(&store.get_blob(&h)?)
+                .map_err(|e| store::StoreError::Serde { what: "exchange blob".into(), message: e.to_string() })?;
+            werken.extend(u.instrumenten.iter().map(|i| i.work.clone()));
+            werken.extend(u.materieel_uitgewerkt.iter().map(|m| m.work.clone()));
+            for d in u.doelen() {
+                werken.extend(lezer.instrumenten_van_doel(d)?);
+            }
+        }
+    }
+    let mut metas: BTreeMap<String, WerkMeta> = BTreeMap::new();
+    for (werk, expressie) in &versies {
+        let view = store.index().expression(expressie)?;
+        if view.as_ref().is_none_or(|v| v.afgebroken) {
+            s.verwijder_versie(expressie);
+            continue;
+        }
+        let meta = meta(store, &mut metas, werk)?;
+        let o = lees(store, expressie)?;
+        let eenheden = o.tekst.root().map(eenheden).unwrap_or_default();
+        s.schrijf_versie(&meta, &Versie { expressie: expressie.clone(), eenheden })?;
+        uit.versies += 1;
+    }
+    for a in &afgebroken {
+        if store.index().expression(a)?.is_some_and(|v| v.afgebroken) {
+            s.verwijder_versie(a);
+        }
+    }
+    for werk in &werken {
+        let Some(staat) = lezer.werk(werk)? else {
+            // No time travel (yet): historic search only.
+            if versies.iter().any(|(w, _)| w == werk) {
+                let meta = meta(store, &mut metas, werk)?;
+                s.schrijf_werk(&meta, &Tijdvakken::default())?;
+                uit.werken += 1;
+            }
+            continue;
+        };
+        let meta = meta(store, &mut metas, werk)?;
+        s.schrijf_werk(&meta, &tijdvakken(&staat.tijdreis))?;
+        uit.werken += 1;
+    }
+    let hash = store.record_hash(last).unwrap_or(Hash::ZERO);
+    s.commit(Watermerk { seq: last, hash: hash.to_string() })?;
+    Ok(uit)
+}
+
+fn meta(store: &Store, cache: &mut BTreeMap<String, WerkMeta>, werk: &str) -> Result<WerkMeta, ZoekIndexFout> {
+    if let Some(m) = cache.get(werk) {
+        return Ok(m.clone());
+    }
+    let w = store.index().work(werk)?;
+    let m = WerkMeta {
+        werk: werk.to_string(),
+        titel: w.as_ref().and_then(|w| w.entry.title.clone()),
+        bevoegd_gezag: w.as_ref().and_then(|w| w.entry.bevoegd_gezag.clone()),
+        soort: w.as_ref().and_then(|w| w.entry.soort_work.clone()),
+        tam: false,
+    };
+    cache.insert(werk.to_string(), m.clone());
+    Ok(m)
+}
+
+/// The engine's time-travel index of a work as the search index keeps it: each toestand
+/// reduced to the version `Lezer::los_op` gives for it (compleet with an instrumentversie),
+/// or none.
+pub fn tijdvakken(t: &timetravel::Tijdreis) -> Tijdvakken {
+    let mut versies: Vec<String> = Vec::new();
+    let mut nummer: BTreeMap<String, u32> = BTreeMap::new();
+    let per_toestand: Vec<Option<u32>> = t
+        .toestanden
+        .iter()
+        .map(|x| match (x.inhoud.status, &x.inhoud.instrumentversie) {
+            (Status::Compleet, Some(v)) => Some(*nummer.entry(v.clone()).or_insert_with(|| {
+                versies.push(v.clone());
+                versies.len() as u32 - 1
+            })),
+            _ => None,
+        })
+        .collect();
+    let momenten = t
+        .momenten
+        .iter()
+        .map(|m| search::Moment {
+            ontvangen_op: timetravel::dag(&m.ontvangen_op),
+            bekend_op: timetravel::dag(&m.bekend_op),
+            ankers: m
+                .ankers
+                .iter()
+                .map(|a| search::Anker { jwv: a.jwv, gv: a.gv, versie: per_toestand.get(a.toestand as usize).copied().flatten() })
+                .collect(),
+        })
+        .collect();
+    Tijdvakken { versies, momenten }
+}
+
+/// The article-level units of a regeling text, in document order.
+pub fn eenheden(root: &Element) -> Vec<Eenheid> {
+    let mut uit = Vec::new();
+    verzamel(root, &mut uit);
+    uit
+}
+
+fn verzamel(e: &Element, uit: &mut Vec<Eenheid>) {
+    if EENHEDEN.contains(&e.name()) {
+        uit.push(eenheid(e));
+        return;
+    }
+    // Own text of a structure element (or the root): everything outside units, structures
+    // and its Kop.
+    let mut eigen = String::new();
+    for c in e.children() {
+        match c {
+            Node::Element(k) if EENHEDEN.contains(&k.name()) || is_structuur(k.name()) || k.name() == "Kop" => {}
+            Node::Element(k) => tekst_van(k, &mut eigen),
+            _ => {}
+        }
+    }
+    let eigen = normaal(&eigen);
+    if !eigen.is_empty() && (is_structuur(e.name()) || e.wid().is_some()) {
+        uit.push(Eenheid {
+            element: e.name().to_string(),
+            eid: e.eid().map(str::to_string),
+            wid: e.wid().map(str::to_string),
+            kop: e.child("Kop").map(kop).unwrap_or_default(),
+            tekst: eigen,
+        });
+    }
+    for c in e.elements() {
+        if EENHEDEN.contains(&c.name()) || is_structuur(c.name()) {
+            verzamel(c, uit);
+        }
+    }
+}
+
+fn eenheid(e: &Element) -> Eenheid {
+    let mut tekst = String::new();
+    for c in e.children() {
+        match c {
+            Node::Element(k) if k.name() == "Kop" => {}
+            Node::Element(k) => tekst_van(k, &mut tekst),
+            Node::Text(_) | Node::CData(_) => tekst.push_str(&c.char_data()),
+            _ => {}
+        }
+    }
+    Eenheid {
+        element: e.name().to_string(),
+        eid: e.eid().map(str::to_string),
+        wid: e.wid().map(str::to_string),
+        kop: e.child("Kop").map(kop).unwrap_or_default(),
+        tekst: normaal(&tekst),
+    }
+}
+
+/// The words of an element: block elements apart, inline elements joined.
+fn tekst_van(e: &Element, out: &mut String) {
+    let blok = !INLINE.contains(&e.name());
+    if blok {
+        out.push(' ');
+    }
+    for c in e.children() {
+        match c {
+            Node::Element(k) if k.name() == "br" => out.push(' '),
+            Node::Element(k) => tekst_van(k, out),
+            Node::Text(_) | Node::CData(_) => out.push_str(&c.char_data()),
+            _ => {}
+        }
+    }
+    if blok {
+        out.push(' ');
+    }
+}
+
+fn kop(k: &Element) -> String {
+    let mut s = String::new();
+    for c in k.elements() {
+        tekst_van(c, &mut s);
+    }
+    if s.trim().is_empty() {
+        tekst_van(k, &mut s);
+    }
+    normaal(&s)
+}
+
+fn normaal(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
