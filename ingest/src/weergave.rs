@@ -270,7 +270,7 @@ td,th{border:1px solid #999;padding:.2em .5em;vertical-align:top}.noot{font-size
 
 /// A standalone XHTML5 page for a regeling version.
 pub fn html(expressie: &str, tekst: &Tekst, herkomst: Option<&Herkomst>) -> String {
-    let mut h = Html { out: String::with_capacity(tekst.prolog().len() * 2 + 4096), tekst, herkomst };
+    let mut h = Html { out: String::with_capacity(tekst.prolog().len() * 2 + 4096), tekst, herkomst, verschuiving: 0 };
     let titel = esc(expressie);
     h.out.push_str("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"nl\" xml:lang=\"nl\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     let _ = write!(h.out, "<title>{titel}</title>\n<style>{CSS}</style>\n</head>\n<body>\n");
@@ -284,10 +284,25 @@ pub fn html(expressie: &str, tekst: &Tekst, herkomst: Option<&Herkomst>) -> Stri
     h.out
 }
 
+/// The text of a regeling version as an HTML fragment to embed in another page (the viewer):
+/// what [`html`] puts in `<body>` after the expression line, with every heading level moved
+/// down by `verschuiving` (1: the RegelingOpschrift becomes `h2`; levels stop at `h6`).
+pub fn html_fragment(tekst: &Tekst, herkomst: Option<&Herkomst>, verschuiving: usize) -> String {
+    let mut h = Html { out: String::with_capacity(tekst.prolog().len() * 2 + 4096), tekst, herkomst, verschuiving };
+    for n in tekst.nodes() {
+        if let Some(e) = n.as_element() {
+            h.blok(e, 1, None);
+        }
+    }
+    h.out
+}
+
 struct Html<'a> {
     out: String,
     tekst: &'a Tekst,
     herkomst: Option<&'a Herkomst>,
+    /// Added to every heading level (embedded in a page with its own headings).
+    verschuiving: usize,
 }
 
 impl<'a> Html<'a> {
@@ -328,7 +343,7 @@ impl<'a> Html<'a> {
     }
 
     fn kop(&mut self, kop: &Element, niveau: usize) {
-        let n = niveau.clamp(1, 6);
+        let n = (niveau + self.verschuiving).clamp(1, 6);
         let _ = write!(self.out, "<h{n} class=\"kop\">");
         let mut eerste = true;
         for c in kop.children() {
@@ -384,7 +399,8 @@ impl<'a> Html<'a> {
             "RegelingOpschrift" => {
                 let b = self.besluit(e);
                 self.open("header", name, e, "");
-                self.out.push_str("<h1>");
+                let n = (1 + self.verschuiving).min(6);
+                let _ = write!(self.out, "<h{n}>");
                 let mut eerste = true;
                 for c in e.elements() {
                     if !eerste {
@@ -393,7 +409,7 @@ impl<'a> Html<'a> {
                     eerste = false;
                     self.inline_kinderen(c);
                 }
-                self.out.push_str("</h1>\n");
+                let _ = writeln!(self.out, "</h{n}>");
                 self.herkomst_regel(b, None);
                 self.close("header");
             }
@@ -868,6 +884,18 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["regeling"]["kinderen"][1]["kinderen"][0]["kinderen"][0]["wId"], "r_1__art_1");
         assert_eq!(v["regeling"]["kinderen"][1]["kinderen"][0]["kinderen"][0]["herkomst"]["expressie"], "/akn/nl/bill/c/nld@2;1");
+    }
+
+    #[test]
+    fn fragment_is_the_body_with_headings_moved_down() {
+        let t = tekst();
+        let f = html_fragment(&t, Some(&herkomst()), 1);
+        assert!(!f.contains("<html") && !f.contains("<body") && !f.contains("<style"), "{f}");
+        assert!(!f.contains("<h1") && !f.contains("<h2 class=\"kop\">"), "{f}");
+        assert!(f.contains("<h3 class=\"kop\"><span class=\"label\">Hoofdstuk</span>"), "{f}");
+        assert!(f.contains("Regeling &amp; &lt;test&gt;"), "{f}");
+        let page = html("/akn/nl/act/r/nld@1", &t, Some(&herkomst()));
+        assert!(page.contains(&html_fragment(&t, Some(&herkomst()), 0)), "the page's body is the fragment");
     }
 
     #[test]
