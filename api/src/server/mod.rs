@@ -30,6 +30,7 @@ mod routes;
 mod tam;
 mod tijdreis;
 mod upload;
+pub mod viewer;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -257,6 +258,7 @@ async fn shutdown_signal() {
 /// The router with every route, the middleware (request id, span, metrics, timeout) and state.
 pub fn router(state: AppState) -> axum::Router {
     routes::routes()
+        .merge(viewer::routes())
         .merge(tam::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

@@ -1,0 +1,298 @@
+//! The viewer's HTML pages, in process (`tower::ServiceExt::oneshot` on the real router over a
+//! store with the bundled fixtures): status codes, key content, escaping of hostile input, and
+//! the error pages.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use regelbank::server::{Auth, ServeArgs};
+use tower::ServiceExt;
+
+const HAVENKWARTIER: &str = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier";
+const STATIONSOMGEVING: &str = "/akn/nl/act/gm9901/2027/OmgevingsplanStationsomgeving";
+const ZUIDKADE: &str = "/akn/nl/act/gm9901/2027/OmgevingsplanZuidkade";
+const BESLUIT_1: &str = "/akn/nl/bill/gm9901/2027/BesluitOmgevingsplanHavenkwartier/nld@2027-02-25;1";
+const BESLUIT_6: &str = "/akn/nl/bill/gm9901/2027/WijzigingOmgevingsplanHavenkwartierKade/nld@2027-04-01;1";
+/// Text only in version 1 (replaced by the wijzigingsbesluit) and only in version 2.
+const ALLEEN_IN_1: &str = "de maximale bouwhoogte die in artikel 2.2 voor het bouwvlak is aangegeven";
+const ALLEEN_IN_2: &str = "Terrassen op de kade";
+
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn ingest(data: &Path, today: &str, paths: &[PathBuf]) {
+    let store = store::Store::open(data).unwrap();
+    let results = ingest::pipeline::ingest_many(&store, paths, &ingest::Config::new(day(today)), |_| {}).unwrap();
+    for r in &results {
+        assert!(r.uitkomst.accepted(), "{}: {:?}", r.bron, r.meldingen);
+    }
+}
+
+/// The router over `data`, with today fixed at `today`.
+fn app(data: &Path, today: &str) -> axum::Router {
+    let store = store::Store::open(data).unwrap();
+    let state = regelbank::server::state(store, ingest::Config::new(day(today)), true, Auth::none(), ServeArgs::default()).unwrap();
+    regelbank::server::router(state)
+}
+
+/// The bundled fixtures (the demo's), served as on 2027-06-01.
+fn demo() -> (tempfile::TempDir, axum::Router) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    ingest(&data, "2027-03-01", &fixtures::bundled_deliveries());
+    let app = app(&data, "2027-06-01");
+    (tmp, app)
+}
+
+struct Antwoord {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Antwoord {
+    let r = app.clone().oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = r.status();
+    let content_type = r.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
+    // askama writes `&`, `"`, `<`, `>` as `&#38;`, `&#34;`, `&#60;`, `&#62;`: compare in one form.
+    let body = String::from_utf8(bytes.to_vec()).unwrap().replace("&#38;", "&amp;").replace("&#34;", "&quot;").replace("&#60;", "&lt;").replace("&#62;", "&gt;");
+    Antwoord { status, content_type, body }
+}
+
+async fn pagina(app: &axum::Router, uri: &str) -> String {
+    let a = get(app, uri).await;
+    assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.body);
+    assert_eq!(a.content_type, "text/html; charset=utf-8", "{uri}");
+    basis(&a.body);
+    a.body
+}
+
+/// What every page has: language, landmarks, skip link, one h1, the stylesheet.
+fn basis(h: &str) {
+    assert!(h.starts_with("<!DOCTYPE html>\n<html lang=\"nl\">"), "{h}");
+    for x in ["<header class=\"site\">", "<nav aria-label=\"Hoofdmenu\">", "<main id=\"inhoud\"", "<footer class=\"site\">", "href=\"#inhoud\">Naar de inhoud</a>", "href=\"/viewer.css\""] {
+        assert!(h.contains(x), "{x} missing");
+    }
+    assert_eq!(h.matches("<h1").count(), 1, "one h1");
+    // Every input and select has a label.
+    for (i, _) in h.match_indices("<input").chain(h.match_indices("<select")) {
+        let tag = &h[i..i + h[i..].find('>').unwrap()];
+        if tag.contains("type=\"hidden\"") {
+            continue;
+        }
+        let id = tag.split("id=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("no id: {tag}"));
+        assert!(h.contains(&format!("<label for=\"{id}\"")), "no label for {id}");
+    }
+}
+
+fn regeling_url(work: &str, q: &str) -> String {
+    format!("/regeling{work}{}{q}", if q.is_empty() { "" } else { "?" })
+}
+
+#[tokio::test]
+async fn home_lists_the_regelingen_with_a_search_form() {
+    let (_tmp, app) = demo();
+    let h = pagina(&app, "/").await;
+    assert!(h.contains("<a href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier\">Omgevingsplan Havenkwartier</a>"), "{h}");
+    assert!(h.contains("Omgevingsplan Stationsomgeving") && h.contains("alleen ontwerp"), "{h}");
+    assert!(h.contains("publicatie afgebroken"), "the cancelled programma: {h}");
+    assert!(!h.contains("BesluitOmgevingsplanHavenkwartier"), "besluiten are not regelingen");
+    assert!(h.contains("<form class=\"velden\" method=\"get\" action=\"/zoeken\" role=\"search\">"), "{h}");
+    assert!(h.contains("<th scope=\"col\">Titel</th>"));
+    assert_eq!(get(&app, "/?pagina=0").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&app, "/?pagina=x").await.status, StatusCode::BAD_REQUEST);
+    let css = get(&app, "/viewer.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.content_type, "text/css; charset=utf-8");
+    assert!(css.body.contains(":focus-visible"));
+}
+
+#[tokio::test]
+async fn regeling_text_follows_the_dates() {
+    let (_tmp, app) = demo();
+    // Version 1 is in force from 2027-04-01, version 2 from 2027-04-22.
+    let h1 = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-04-10")).await;
+    assert!(h1.contains("Deze tekst is versie <a class=\"id\" href=\"/versie/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-02-25;1\">"), "{h1}");
+    assert!(h1.contains(ALLEEN_IN_1) && !h1.contains(ALLEEN_IN_2));
+    assert!(h1.contains("in werking vanaf 2027-04-01 tot 2027-04-22"), "{h1}");
+    assert!(h1.contains("value=\"2027-04-10\""), "the picker shows the date");
+    assert!(h1.contains("<link rel=\"canonical\" href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-04-10&amp;inWerkingOp=2027-04-10&amp;beschikbaarOp=2027-06-01\">"), "{h1}");
+    let h2 = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-05-01")).await;
+    assert!(h2.contains("nld@2027-04-01;2\">") && h2.contains(ALLEEN_IN_2) && !h2.contains(ALLEEN_IN_1), "{h2}");
+    // The default is today (2027-06-01): version 2; empty form fields are the defaults too.
+    let vandaag = pagina(&app, &regeling_url(HAVENKWARTIER, "")).await;
+    assert!(vandaag.contains(ALLEEN_IN_2) && vandaag.contains("value=\"2027-06-01\""));
+    let leeg = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=&inWerkingOp=&beschikbaarOp=")).await;
+    assert!(leeg.contains(ALLEEN_IN_2));
+    // As known on 2027-04-01 the wijzigingsbesluit (bekendgemaakt 2027-04-08) was not known yet.
+    let toen = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-05-01&beschikbaarOp=2027-04-01")).await;
+    assert!(toen.contains(ALLEEN_IN_1) && !toen.contains(ALLEEN_IN_2));
+    // Before it was in force: no text, explained.
+    let ervoor = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-03-01")).await;
+    assert!(ervoor.contains("geen tekst van deze regeling bekend") && !ervoor.contains(ALLEEN_IN_1), "{ervoor}");
+    // The table of contents links to the anchors of the text, whose headings start below h2.
+    assert!(h2.contains("<nav class=\"toc\" aria-labelledby=\"toc-kop\">"));
+    assert!(h2.contains("<a href=\"#chp_2__subchp_2.2__art_2.5\">Artikel 2.5 Terrassen op de kade</a>"), "{h2}");
+    assert!(h2.contains("id=\"chp_2__subchp_2.2__art_2.5\""));
+    assert!(!h2.contains("<h1 class=\"kop\"") && !h2.contains("<h2 class=\"kop\""), "text headings below the page's");
+    // The percent-encoded work id works too.
+    let enc = pagina(&app, "/regeling/%2Fakn%2Fnl%2Fact%2Fgm9901%2F2027%2FOmgevingsplanHavenkwartier?geldigOp=2027-05-01").await;
+    assert!(enc.contains(ALLEEN_IN_2));
+}
+
+#[tokio::test]
+async fn regeling_page_has_timeline_versions_besluiten_compare_form_and_tam_section() {
+    let (_tmp, app) = demo();
+    let h = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-05-01")).await;
+    // Timeline as known today: two compleet toestanden, the chosen one marked in text.
+    assert!(h.contains("<h2 id=\"tijdlijn-kop\">Tijdlijn van toestanden</h2>"));
+    assert_eq!(h.matches("<span class=\"status status-compleet\">compleet</span>").count(), 3, "two rows and the legend: {h}");
+    assert_eq!(h.matches("<strong>(gekozen datum)</strong>").count(), 1);
+    let gekozen = &h[h.find("<tr class=\"gekozen\">").unwrap()..];
+    assert!(gekozen[..gekozen.find("</tr>").unwrap()].contains("2027-04-22"), "{gekozen}");
+    assert!(h.contains("href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-04-01&amp;inWerkingOp=2027-04-01&amp;beschikbaarOp=2027-06-01\">2027-04-01</a>"), "{h}");
+    assert!(h.contains("/join/id/proces/gm9901/2027/WijzigingOmgevingsplanHavenkwartierKade"));
+    // Versions with the besluit behind each, and its procedure status.
+    assert!(h.contains(&format!("<a href=\"/besluit{BESLUIT_1}\">Besluit van de gemeenteraad van Regelbank-Oost tot vaststelling van het omgevingsplan Havenkwartier (bekendgemaakt 9 maart 2027)</a>")), "{h}");
+    assert!(h.contains(&format!("<a href=\"/besluit{BESLUIT_6}\">")));
+    assert!(h.contains("Ondertekening op"), "{h}");
+    // Compare: two selects, the shown version and the one before it preselected.
+    assert!(h.contains("<form class=\"velden\" method=\"get\" action=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/vergelijk\">"));
+    assert!(h.contains("<option value=\"nld@2027-02-25;1\" selected>"), "{h}");
+    assert!(h.contains("<option value=\"nld@2027-04-01;2\" selected>"));
+    // The TAM section: present, empty, clearly marked as not consolidated.
+    assert!(h.contains("<section class=\"tam\" aria-labelledby=\"tam-kop\">") && h.contains("Er zijn geen TAM-documenten voor deze regeling."));
+    assert!(h.contains("<strong>niet geconsolideerd</strong>"));
+}
+
+#[tokio::test]
+async fn ontwerp_regeling_shows_its_version_and_procedure_without_toestanden() {
+    let (_tmp, app) = demo();
+    let h = pagina(&app, &regeling_url(STATIONSOMGEVING, "")).await;
+    assert!(h.contains("geen toestanden van deze regeling bekend"), "{h}");
+    assert!(h.contains("<td>ontwerp</td>"), "{h}");
+    assert!(h.contains("Ontwerpbesluit tot vaststelling van het omgevingsplan Stationsomgeving"));
+    assert!(h.contains("er valt niets te vergelijken"));
+    let v = pagina(&app, "/versie/akn/nl/act/gm9901/2027/OmgevingsplanStationsomgeving/nld@2027-04-06;ontwerp1").await;
+    assert!(v.contains("<dt>Soort</dt><dd>ontwerp</dd>"), "{v}");
+}
+
+#[tokio::test]
+async fn version_and_besluit_pages() {
+    let (_tmp, app) = demo();
+    let v = pagina(&app, &format!("/versie{HAVENKWARTIER}/nld@2027-04-01;2")).await;
+    assert!(v.contains(ALLEEN_IN_2) && v.contains("<a href=\"#chp_2__subchp_2.2__art_2.5\">"));
+    assert!(v.contains("href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/vergelijk?van=nld@2027-02-25;1&amp;naar=nld@2027-04-01;2\">vergelijk met de vorige versie"), "{v}");
+    assert!(v.contains(&format!("<dt>Besluit</dt><dd><a href=\"/besluit{BESLUIT_6}\">")));
+    assert!(v.contains("Tekst vastgesteld bij"), "provenance per article: {v}");
+    // The besluit: the versions it delivered, its procedure with the kennisgeving's step.
+    let b = pagina(&app, &format!("/besluit{BESLUIT_1}")).await;
+    assert!(b.contains("<h1>Besluit van de gemeenteraad van Regelbank-Oost tot vaststelling van het omgevingsplan Havenkwartier</h1>"), "{b}");
+    assert!(b.contains(&format!("<a class=\"id\" href=\"/versie{HAVENKWARTIER}/nld@2027-02-25;1\">")), "{b}");
+    assert!(b.contains("<th scope=\"row\">Ondertekening</th>"), "{b}");
+    assert!(b.contains("<th scope=\"row\">Einde bezwaartermijn</th>"), "the kennisgeving added it: {b}");
+    assert!(b.contains("/besluit/akn/nl/doc/gm9901/2027/KennisgevingOmgevingsplanHavenkwartier/nld@2027-03-10;1"), "{b}");
+    let k = pagina(&app, "/besluit/akn/nl/doc/gm9901/2027/KennisgevingOmgevingsplanHavenkwartier/nld@2027-03-10;1").await;
+    assert!(k.contains("<dt>Soort</dt><dd>kennisgeving</dd>"), "{k}");
+}
+
+#[tokio::test]
+async fn compare_two_versions() {
+    let (_tmp, app) = demo();
+    let url = format!("/regeling{HAVENKWARTIER}/vergelijk?van=nld@2027-02-25;1&naar=nld@2027-04-01;2");
+    let h = pagina(&app, &url).await;
+    assert!(h.contains("<p id=\"samenvatting\">1 toegevoegd, 1 verwijderd, 1 gewijzigd, 0 verplaatst, 1 hernummerd.</p>"), "{h}");
+    assert!(h.contains("<ins><span class=\"visueel-verborgen\">[toegevoegd: </span>24 meter aan de Noordkade"), "{h}");
+    assert!(h.contains("<del><span class=\"visueel-verborgen\">[verwijderd: </span>de maximale bouwhoogte"), "{h}");
+    assert!(h.contains("Artikel 2.5 Terrassen op de kade <span class=\"soort\">(toegevoegd)</span>"), "{h}");
+    // The same with the form's percent-encoding and with full identifiers.
+    let enc = pagina(&app, &format!("/regeling{HAVENKWARTIER}/vergelijk?van=nld%402027-02-25%3B1&naar=nld%402027-04-01%3B2")).await;
+    assert!(enc.contains("1 toegevoegd, 1 verwijderd, 1 gewijzigd, 0 verplaatst, 1 hernummerd"));
+    let vol = pagina(&app, &format!("/regeling{HAVENKWARTIER}/vergelijk?van={HAVENKWARTIER}/nld@2027-04-01;2&naar={HAVENKWARTIER}/nld@2027-02-25;1")).await;
+    assert!(vol.contains("1 toegevoegd, 1 verwijderd, 1 gewijzigd, 0 verplaatst, 1 hernummerd"), "reversed: {vol}");
+    let zelfde = pagina(&app, &format!("/regeling{HAVENKWARTIER}/vergelijk?van=nld@2027-02-25;1&naar=nld@2027-02-25;1")).await;
+    assert!(zelfde.contains("Geen verschillen."));
+}
+
+#[tokio::test]
+async fn errors_are_html_pages_with_the_right_status() {
+    let (_tmp, app) = demo();
+    let cases: &[(&str, StatusCode, &str)] = &[
+        ("/regeling/akn/nl/act/gm9901/2027/Onbekend", StatusCode::NOT_FOUND, "Er is geen regeling /akn/nl/act/gm9901/2027/Onbekend."),
+        ("/regeling/akn/nl/act/gm9901/2027/Onbekend/vergelijk?van=a&naar=b", StatusCode::NOT_FOUND, "Er is geen regeling"),
+        ("/regeling/akn/nl/bill/gm9901/2027/BesluitOmgevingsplanHavenkwartier", StatusCode::NOT_FOUND, "is geen regeling maar een besluit"),
+        (&regeling_url(HAVENKWARTIER, "geldigOp=2027-02-30"), StatusCode::BAD_REQUEST, "geen geldige datum voor &#39;geldig op&#39;"),
+        (&regeling_url(HAVENKWARTIER, "beschikbaarOp=morgen"), StatusCode::BAD_REQUEST, "&#39;morgen&#39;"),
+        (&format!("/regeling{HAVENKWARTIER}/vergelijk"), StatusCode::BAD_REQUEST, "Kies twee versies"),
+        (&format!("/regeling{HAVENKWARTIER}/vergelijk?van=nld@2027-02-25;1&naar=nld@2099-01-01;9"), StatusCode::NOT_FOUND, "is geen versie van"),
+        ("/versie/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2099-01-01;9", StatusCode::NOT_FOUND, "Er is geen versie"),
+        (&format!("/versie{BESLUIT_1}"), StatusCode::NOT_FOUND, "geen regelingversie"),
+        (&format!("/besluit{HAVENKWARTIER}/nld@2027-02-25;1"), StatusCode::NOT_FOUND, "geen besluit maar een regelingversie"),
+        ("/besluit/akn/nl/bill/x", StatusCode::NOT_FOUND, "Er is geen besluit"),
+    ];
+    for (uri, status, tekst) in cases {
+        let a = get(&app, uri).await;
+        assert_eq!(a.status, *status, "{uri}: {}", a.body);
+        assert_eq!(a.content_type, "text/html; charset=utf-8", "{uri}");
+        basis(&a.body);
+        assert!(a.body.contains(tekst), "{uri}: {}", a.body);
+        assert!(a.body.contains("role=\"alert\""));
+    }
+}
+
+#[tokio::test]
+async fn hostile_input_is_escaped() {
+    let (_tmp, app) = demo();
+    let script = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    for uri in [
+        format!("/zoeken?q={script}"),
+        regeling_url(HAVENKWARTIER, &format!("geldigOp={script}")),
+        format!("/regeling/akn/nl/act/{script}"),
+        format!("/regeling{HAVENKWARTIER}/vergelijk?van={script}&naar=%22%3E%3Cimg%20src=x%3E"),
+        format!("/versie/{script}"),
+        format!("/besluit/{script}%22onmouseover=%22x"),
+    ] {
+        let a = get(&app, &uri).await;
+        assert!(a.status.is_success() || a.status.is_client_error(), "{uri}: {}", a.status);
+        assert!(!a.body.contains("<script>") && !a.body.contains("<img"), "{uri}: {}", a.body);
+        assert!(!a.body.contains("\"onmouseover"), "{uri}");
+        assert!(a.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || a.body.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;") || a.body.contains("%3Cscript"), "{uri}: {}", a.body);
+    }
+}
+
+fn chain_dir(name: &str) -> PathBuf {
+    fixtures::fixtures_dir().join("chains/havenkwartier").join(name)
+}
+
+#[tokio::test]
+async fn onvolledig_toestand_is_marked_and_explained() {
+    // Samenloop: amendment 02 (doel Wijziging02, in force 2027-03-03) made on version 1 instead
+    // of 2 (Wijziging01), as in the server test of the API's 409.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let samenloop = tmp.path().join("02-samenloop");
+    std::fs::create_dir(&samenloop).unwrap();
+    for e in std::fs::read_dir(chain_dir("02-voegtoe-volgtop")).unwrap() {
+        let p = e.unwrap().path();
+        let tekst = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace(&format!("was=\"{ZUIDKADE}/nld@2027-02-04;2\""), &format!("was=\"{ZUIDKADE}/nld@2027-01-28;1\""));
+        std::fs::write(samenloop.join(p.file_name().unwrap()), tekst).unwrap();
+    }
+    ingest(&data, "2027-01-04", &[chain_dir("00-vaststelling"), chain_dir("01-renvooi-in-leden"), samenloop]);
+    let app = app(&data, "2027-03-05");
+    let h = pagina(&app, &regeling_url(ZUIDKADE, "geldigOp=2027-03-04")).await;
+    assert!(h.contains("<strong class=\"status status-onvolledig\">onvolledig</strong>: de toestand vanaf 2027-03-03 heeft geen vastgestelde tekst."), "{h}");
+    assert!(h.contains("Samenloop:") && h.contains("nog te verwerken: /join/id/proces/gm9901/2027/ZuidkadeWijziging01"), "{h}");
+    assert!(h.contains(&format!("<a class=\"id\" href=\"/versie{ZUIDKADE}/nld@2027-02-11;3\">")), "candidate versions: {h}");
+    let rij = &h[h.find("<tr class=\"gekozen\">").unwrap()..];
+    let rij = &rij[..rij.find("</tr>").unwrap()];
+    assert!(rij.contains("<span class=\"status status-onvolledig\">onvolledig</span><br>nog te verwerken"), "{rij}");
+    assert!(rij.contains("<span class=\"leeg\">geen</span>"), "no version: {rij}");
+    // Before the samenloop takes effect: version 2 with its text.
+    let ervoor = pagina(&app, &regeling_url(ZUIDKADE, "geldigOp=2027-03-02")).await;
+    assert!(ervoor.contains(&format!("href=\"/versie{ZUIDKADE}/nld@2027-02-04;2\">")), "{ervoor}");
+}
