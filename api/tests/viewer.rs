@@ -296,3 +296,37 @@ async fn onvolledig_toestand_is_marked_and_explained() {
     let ervoor = pagina(&app, &regeling_url(ZUIDKADE, "geldigOp=2027-03-02")).await;
     assert!(ervoor.contains(&format!("href=\"/versie{ZUIDKADE}/nld@2027-02-04;2\">")), "{ervoor}");
 }
+
+#[tokio::test]
+async fn search_results_follow_the_time_scope_with_facets_and_errors() {
+    let (_tmp, app) = demo();
+    // The form alone without a query.
+    let leeg = pagina(&app, "/zoeken").await;
+    assert!(leeg.contains("<input type=\"search\" id=\"q\" name=\"q\" value=\"\"") && !leeg.contains("resultaten-kop"));
+    // Today (version 2): the new article, linked to the regeling on the same dates at its anchor.
+    let h = pagina(&app, "/zoeken?q=terrassen").await;
+    assert!(h.contains("1 regeling met 1 treffer, in de tekst geldig op 2027-06-01."), "{h}");
+    assert!(h.contains("<a href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-06-01&amp;inWerkingOp=2027-06-01&amp;beschikbaarOp=2027-06-01#chp_2__subchp_2.2__art_2.5\">Artikel 2.5 Terrassen op de kade</a>"), "{h}");
+    assert!(h.contains("Een <mark>terras</mark> bij horeca"), "{h}");
+    assert!(h.contains("versie <a class=\"id\" href=\"/versie/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-04-01;2\">nld@2027-04-01;2</a>"), "{h}");
+    // Facets are links that filter; a chosen filter can be removed.
+    let facet = "/zoeken?q=terrassen&amp;geldigOp=2027-06-01&amp;inWerkingOp=2027-06-01&amp;beschikbaarOp=2027-06-01&amp;bevoegdGezag=gm9901";
+    assert!(h.contains(&format!("<a href=\"{facet}\">gm9901 (1)</a>")), "{h}");
+    let gefilterd = pagina(&app, &facet.replace("&amp;", "&")).await;
+    assert!(gefilterd.contains("<strong>gm9901 (1)</strong>") && gefilterd.contains("bevoegd gezag: gm9901"), "{gefilterd}");
+    let ander = pagina(&app, "/zoeken?q=terrassen&bevoegdGezag=pv99").await;
+    assert!(ander.contains("0 regelingen met 0 treffers") && ander.contains("Niets gevonden."), "{ander}");
+    // On 2027-04-10 (version 1) the article did not exist yet; historically it is found, with
+    // the period of version 2.
+    let toen = pagina(&app, "/zoeken?q=terrassen&geldigOp=2027-04-10").await;
+    assert!(toen.contains("0 regelingen met 0 treffers"), "{toen}");
+    let hist = pagina(&app, "/zoeken?q=terrassen&historisch=1&geldigOp=2027-04-10").await;
+    assert!(hist.contains("in alle versies") && hist.contains("Gold in: <a href=\"/versie/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/nld@2027-04-01;2#chp_2__subchp_2.2__art_2.5\">nld@2027-04-01;2: van 2027-04-22 (nog steeds)</a>"), "{hist}");
+    assert!(hist.contains("id=\"historisch\" name=\"historisch\" value=\"1\" checked"));
+    // Bad syntax and bad dates: the form with the message, 400.
+    let fout = get(&app, "/zoeken?q=%22open").await;
+    assert_eq!(fout.status, StatusCode::BAD_REQUEST);
+    assert!(fout.body.contains("ongeldige zoekvraag") && fout.body.contains("value=\"&quot;open\""), "{}", fout.body);
+    assert_eq!(get(&app, "/zoeken?q=kade&geldigOp=gisteren").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&app, "/zoeken?q=kade&pagina=0").await.status, StatusCode::BAD_REQUEST);
+}
