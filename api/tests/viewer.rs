@@ -39,9 +39,15 @@ fn app(data: &Path, today: &str) -> axum::Router {
 
 /// The bundled fixtures (the demo's), served as on 2027-06-01.
 fn demo() -> (tempfile::TempDir, axum::Router) {
+    demo_met(|_| {})
+}
+
+/// The same, with `extra` done on the store before serving.
+fn demo_met(extra: impl FnOnce(&store::Store)) -> (tempfile::TempDir, axum::Router) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     ingest(&data, "2027-03-01", &fixtures::bundled_deliveries());
+    extra(&store::Store::open(&data).unwrap());
     let app = app(&data, "2027-06-01");
     (tmp, app)
 }
@@ -166,6 +172,35 @@ async fn regeling_page_has_timeline_versions_besluiten_compare_form_and_tam_sect
     // The TAM section: present, empty, clearly marked as not consolidated.
     assert!(h.contains("<section class=\"tam\" aria-labelledby=\"tam-kop\">") && h.contains("Er zijn geen TAM-documenten voor deze regeling."));
     assert!(h.contains("<strong>niet geconsolideerd</strong>"));
+}
+
+#[tokio::test]
+async fn tam_documents_of_the_regeling_are_listed_apart_from_the_text() {
+    let (_tmp, app) = demo_met(|store| {
+        let invoer = ingest::tam::TamInvoer {
+            bevoegd_gezag: Some("gm9901".into()),
+            soort: Some("TAM-omgevingsplan".into()),
+            titel: Some("Terrassen <Noordkade> (TAM)".into()),
+            datum_bekendmaking: Some("2027-05-03".into()),
+            regeling: Some(HAVENKWARTIER.into()),
+            id_levering: None,
+        };
+        let html = b"<html><head><title>Terrassen</title></head><body><h1>Terrassen</h1><p>Tijdelijke regels.</p></body></html>";
+        ingest::tam::ingest_tam(store, "terrassen.html", html, invoer, "00000001000000990100", chrono::Utc::now()).unwrap();
+    });
+    let h = pagina(&app, &regeling_url(HAVENKWARTIER, "")).await;
+    let tam = &h[h.find("<section class=\"tam\"").unwrap()..];
+    assert!(tam.contains(">Terrassen &lt;Noordkade&gt; (TAM)</a>"), "escaped title: {tam}");
+    assert!(tam.contains("<td>3 mei 2027</td>") && tam.contains("<td>TAM-omgevingsplan</td>"), "{tam}");
+    assert!(tam.contains("<strong>TAM</strong>: aangeleverd via de TAM-route"), "{tam}");
+    assert!(tam.contains("href=\"/api/v1/tam/tam-") && tam.contains("/bestand\">"), "{tam}");
+    assert!(!tam.contains("Er zijn geen TAM-documenten"));
+    // Not part of the consolidated text or the timeline.
+    let tekst = &h[h.find("id=\"regeltekst\"").unwrap()..h.find("tijdlijn-kop").unwrap()];
+    assert!(!tekst.contains("Noordkade&gt; (TAM)"));
+    // Not known before it was received.
+    let eerder = pagina(&app, &regeling_url(HAVENKWARTIER, "beschikbaarOp=2020-01-01")).await;
+    assert!(eerder.contains("Er zijn geen TAM-documenten voor deze regeling."));
 }
 
 #[tokio::test]

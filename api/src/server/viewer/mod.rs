@@ -641,15 +641,40 @@ struct Optie {
     label: String,
 }
 
-/// A document delivered through a TAM route (tijdelijke alternatieve maatregel) that belongs
-/// with this regeling but is not consolidated into it. None exist yet (issue 8): the page
-/// renders the section from an empty list.
+/// A document published through the TAM route (tijdelijke alternatieve maatregel) for this
+/// regeling: shown in its own, marked section, never consolidated into the text.
 pub struct TamDocument {
+    /// Its metadata and extraction (`/api/v1/tam/{id}`).
     pub href: String,
+    /// The file as received (`/api/v1/tam/{id}/bestand`).
+    pub bestand_href: String,
     pub titel: String,
+    pub soort: String,
     pub datum: String,
     /// Why it is TAM (not consolidated), in Dutch.
     pub reden: String,
+    /// The conforming STOP version that superseded it (as known on beschikbaarOp).
+    pub vervangen_door: Option<Link>,
+}
+
+/// The TAM documents of `work` as known on `beschikbaar_op`, by bekendmaking date.
+fn tam_documenten(st: &AppStateInner, work: &str, beschikbaar_op: &str) -> Result<Vec<TamDocument>, Fout> {
+    Ok(ingest::tam::op_tijdlijn(&st.store, work, beschikbaar_op)?
+        .into_iter()
+        .map(|d| TamDocument {
+            href: format!("/api/v1/tam/{}", pad(&d.id)),
+            bestand_href: format!("/api/v1/tam/{}/bestand", pad(&d.id)),
+            titel: d.titel,
+            soort: d.soort,
+            datum: datum_nl(&d.datum_bekendmaking),
+            reden: if d.automatisch {
+                "automatisch via TAM gepubliceerd: de STOP-levering was niet valide".to_string()
+            } else {
+                "aangeleverd via de TAM-route".to_string()
+            },
+            vervangen_door: d.vervangen_door.map(|e| Link { href: versie_href(&e), tekst: kort(work, &e).to_string() }),
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -839,6 +864,7 @@ fn regeling_pagina(st: &AppStateInner, w: WorkView, p: &Params) -> Result<String
         })
         .collect();
 
+    let tam = tam_documenten(st, &work, &beschikbaar)?;
     Ok(RegelingPagina {
         titel: titel_van(&w),
         regeling_href: regeling_href(&work),
@@ -858,8 +884,7 @@ fn regeling_pagina(st: &AppStateInner, w: WorkView, p: &Params) -> Result<String
         opties,
         van,
         naar,
-        // TAM documents (issue 8) are not stored yet; when they are, they are listed here.
-        tam: Vec::new(),
+        tam,
         work,
     }
     .render()?)
