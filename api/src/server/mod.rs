@@ -419,6 +419,7 @@ pub fn serve_demo(store: Store, cfg: Config, args: ServeArgs) -> Result<(), Serv
     serve_with_auth(store, cfg, true, args, auth, |a| {
         println!();
         println!("regelbank: listening on http://{a}");
+        println!("  http://{a}/                             the viewer (search, regelingen on any date)");
         println!("  http://{a}/api/v1/regelingen            the regelingen");
         println!("  http://{a}/api/v1/openapi.json          the API (OpenAPI 3.1)");
         if let Some(t) = token {
