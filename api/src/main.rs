@@ -12,6 +12,7 @@ use store::Store;
 
 mod tam_cmd;
 mod tijdreis_cmd;
+mod zoek_cmd;
 
 /// The engine and the pipeline allocate many small strings; mimalloc serves them faster than
 /// the system allocator (see docs/benchmarks.md).
@@ -83,6 +84,39 @@ enum Command {
     },
     /// Recreate every index from the blobs and the ledger.
     Rebuild,
+    /// Full-text search over the regeling versions: words (Dutch stemming), "phrases",
+    /// "a b"~N, prefix*, AND/OR/NOT, titel:/kop:/tekst:/exact:. Default: the text in force
+    /// today as known today.
+    Search {
+        query: String,
+        /// Text valid on this date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        geldig_op: Option<String>,
+        /// Text in force on this date (default: the geldig-op date).
+        #[arg(long)]
+        in_werking_op: Option<String>,
+        /// As known (available in regelbank) on this date (default today).
+        #[arg(long)]
+        beschikbaar_op: Option<String>,
+        /// Every version: hits per article with the periods the matching text applied.
+        #[arg(long, conflicts_with_all = ["geldig_op", "in_werking_op"])]
+        historisch: bool,
+        #[arg(long)]
+        bevoegd_gezag: Option<String>,
+        #[arg(long)]
+        soort: Option<String>,
+        /// Only this regeling (work id).
+        #[arg(long)]
+        work: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        #[arg(long, default_value_t = 10)]
+        per_page: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
     /// The consolidated text of a regeling version (expression id), or of the version of a
     /// regeling (work id) that applies on a date as known on a date (default: today, as known
     /// today). For an onvolledig toestand it says so and names the candidate versions.
@@ -484,6 +518,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Search { query, geldig_op, in_werking_op, beschikbaar_op, historisch, bevoegd_gezag, soort, work, page, per_page, json } => {
+            let today = cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()).format("%Y-%m-%d").to_string();
+            let beschikbaar_op = beschikbaar_op.unwrap_or_else(|| today.clone());
+            let tijd = if historisch {
+                search::Tijdbereik::Historisch { beschikbaar_op }
+            } else {
+                let geldig_op = geldig_op.unwrap_or(today);
+                let in_werking_op = in_werking_op.unwrap_or_else(|| geldig_op.clone());
+                search::Tijdbereik::Op { geldig_op, in_werking_op, beschikbaar_op }
+            };
+            let mut vraag = search::Zoekvraag::nieuw(&query, tijd);
+            vraag.bevoegd_gezag = bevoegd_gezag;
+            vraag.soort = soort;
+            vraag.werk = work;
+            vraag.pagina = page;
+            vraag.per_pagina = per_page;
+            zoek_cmd::zoek(&cli.data, &vraag, json)
+        }
+        Command::Reindex => zoek_cmd::reindex(&cli.data),
         Command::Rebuild => {
             let store = open_store(&cli.data)?;
             let stats = store.rebuild()?;

@@ -30,6 +30,7 @@ mod routes;
 mod tam;
 mod tijdreis;
 mod upload;
+mod zoeken;
 pub mod viewer;
 
 use std::collections::HashSet;
@@ -260,6 +261,7 @@ pub fn router(state: AppState) -> axum::Router {
     routes::routes()
         .merge(viewer::routes())
         .merge(tam::routes())
+        .merge(zoeken::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

@@ -62,6 +62,7 @@ pub fn json() -> &'static str {
     DOC.get_or_init(|| {
         let mut doc = ApiDoc::openapi();
         doc.merge(super::tam::TamDoc::openapi());
+        doc.merge(super::zoeken::ZoekDoc::openapi());
         doc.to_pretty_json().expect("the OpenAPI document serialises")
     })
 }
