@@ -11,6 +11,9 @@
 //! (skipped while the ingest worker holds the writer: it is doing just that). Everything runs on
 //! the blocking pool.
 
+// Problem is returned by value, as in every handler module.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
