@@ -1,5 +1,6 @@
 //! `/zoeken?q=…`: search results from the search index (`search::Zoeker` over
-//! `<data>/search/`, kept current by the pipeline), grouped per regeling.
+//! `<data>/search/`, kept current by the pipeline and caught up here when behind, as the API's
+//! `/api/v1/zoeken` does), grouped per regeling.
 //!
 //! Parameters: `q`; the time scope `geldigOp`/`inWerkingOp`/`beschikbaarOp` (defaults today;
 //! `inWerkingOp` the `geldigOp` date) or `historisch=1` (every version, with the periods in
@@ -179,7 +180,15 @@ fn zoek_pagina(st: &AppStateInner, p: &Params) -> Result<(StatusCode, String), F
     vraag.soort = basis.soort.clone();
     vraag.pagina = nummer;
     vraag.per_pagina = PER_PAGINA;
-    let zoeker = zoeker(&st.store.dir().join("search")).map_err(Fout::intern)?;
+    let zoeker = zoeker(&ingest::zoek::map(&st.store)).map_err(Fout::intern)?;
+    // The pipeline keeps the index current; when it is behind (a catch-up failed, or the store
+    // was written without it), bring it up first, unless another writer holds it.
+    if zoeker.watermerk().map_err(Fout::intern)?.is_none_or(|w| w.seq != st.store.last_seq()) {
+        match ingest::zoek::bijwerken(&st.store) {
+            Ok(_) | Err(ingest::zoek::ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {}
+            Err(e) => tracing::warn!(error = %e, "search index catch-up failed"),
+        }
+    }
     let r: Resultaten = match zoeker.zoek(&vraag) {
         Ok(r) => r,
         Err(e @ (ZoekFout::Syntaxis(_) | ZoekFout::Datum { .. })) => {
