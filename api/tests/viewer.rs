@@ -125,6 +125,7 @@ async fn regeling_text_follows_the_dates() {
     assert!(h1.contains(ALLEEN_IN_1) && !h1.contains(ALLEEN_IN_2));
     assert!(h1.contains("in werking vanaf 2027-04-01 tot 2027-04-22"), "{h1}");
     assert!(h1.contains("value=\"2027-04-10\""), "the picker shows the date");
+    assert!(h1.contains("<a href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-04-10&amp;inWerkingOp=2027-04-10&amp;beschikbaarOp=2027-06-01\" id=\"vaste-link\">"), "{h1}");
     assert!(h1.contains("<link rel=\"canonical\" href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-04-10&amp;inWerkingOp=2027-04-10&amp;beschikbaarOp=2027-06-01\">"), "{h1}");
     let h2 = pagina(&app, &regeling_url(HAVENKWARTIER, "geldigOp=2027-05-01")).await;
     assert!(h2.contains("nld@2027-04-01;2\">") && h2.contains(ALLEEN_IN_2) && !h2.contains(ALLEEN_IN_1), "{h2}");
@@ -157,7 +158,7 @@ async fn regeling_page_has_timeline_versions_besluiten_compare_form_and_tam_sect
     assert!(h.contains("<h2 id=\"tijdlijn-kop\">Tijdlijn van toestanden</h2>"));
     assert_eq!(h.matches("<span class=\"status status-compleet\">compleet</span>").count(), 3, "two rows and the legend: {h}");
     assert_eq!(h.matches("<strong>(gekozen datum)</strong>").count(), 1);
-    let gekozen = &h[h.find("<tr class=\"gekozen\">").unwrap()..];
+    let gekozen = &h[h.find("<tr class=\"gekozen\" aria-current=\"true\">").unwrap()..];
     assert!(gekozen[..gekozen.find("</tr>").unwrap()].contains("2027-04-22"), "{gekozen}");
     assert!(h.contains("href=\"/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier?geldigOp=2027-04-01&amp;inWerkingOp=2027-04-01&amp;beschikbaarOp=2027-06-01\">2027-04-01</a>"), "{h}");
     assert!(h.contains("/join/id/proces/gm9901/2027/WijzigingOmgevingsplanHavenkwartierKade"));
@@ -323,7 +324,7 @@ async fn onvolledig_toestand_is_marked_and_explained() {
     assert!(h.contains("<strong class=\"status status-onvolledig\">onvolledig</strong>: de toestand vanaf 2027-03-03 heeft geen vastgestelde tekst."), "{h}");
     assert!(h.contains("Samenloop:") && h.contains("nog te verwerken: /join/id/proces/gm9901/2027/ZuidkadeWijziging01"), "{h}");
     assert!(h.contains(&format!("<a class=\"id\" href=\"/versie{ZUIDKADE}/nld@2027-02-11;3\">")), "candidate versions: {h}");
-    let rij = &h[h.find("<tr class=\"gekozen\">").unwrap()..];
+    let rij = &h[h.find("<tr class=\"gekozen\" aria-current=\"true\">").unwrap()..];
     let rij = &rij[..rij.find("</tr>").unwrap()];
     assert!(rij.contains("<span class=\"status status-onvolledig\">onvolledig</span><br>nog te verwerken"), "{rij}");
     assert!(rij.contains("<span class=\"leeg\">geen</span>"), "no version: {rij}");
