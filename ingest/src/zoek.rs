@@ -127,6 +127,15 @@ fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewe
             }
         }
         afgebroken.extend(fx.afgebroken.iter().cloned());
+        if let Some(h) = fx.tam {
+            let doc: crate::tam::TamDocument = serde_json::from_slice(&store.get_blob(&h)?)
+                .map_err(|e| store::StoreError::Serde { what: "TAM document".into(), message: e.to_string() })?;
+            let (meta, versie, tv) = tam_invoer(&doc);
+            s.schrijf_versie(&meta, &versie)?;
+            s.schrijf_werk(&meta, &tv)?;
+            uit.versies += 1;
+            uit.werken += 1;
+        }
         if let Some(h) = fx.uitwisseling {
             let u: Uitwisseling = serde_json::from_slice(&store.get_blob(&h)?)
                 .map_err(|e| store::StoreError::Serde { what: "exchange blob".into(), message: e.to_string() })?;
@@ -172,6 +181,54 @@ fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewe
     let hash = store.record_hash(last).unwrap_or(Hash::ZERO);
     s.commit(Watermerk { seq: last, hash: hash.to_string() })?;
     Ok(uit)
+}
+
+/// A TAM document as the index keeps it: a work of its own (its id), marked `tam`, with one
+/// version (the document) whose units are its text chunks plus one unit with its metadata (so a
+/// document without extractable text is still found by title and metadata), applying from its
+/// bekendmaking date as known from its receipt. It never joins a regeling's versions.
+pub fn tam_invoer(doc: &crate::tam::TamDocument) -> (WerkMeta, Versie, Tijdvakken) {
+    let meta = WerkMeta {
+        werk: doc.id.clone(),
+        titel: Some(doc.metadata.titel.clone()),
+        bevoegd_gezag: Some(doc.metadata.bevoegd_gezag.clone()),
+        soort: Some(doc.metadata.soort.clone()),
+        tam: true,
+    };
+    let mut kenmerken = vec![doc.metadata.titel.clone(), doc.metadata.soort.clone(), doc.bestand.naam.clone()];
+    kenmerken.extend(doc.metadata.regeling.iter().cloned());
+    for o in &doc.onderdelen {
+        kenmerken.extend(o.metadata.values().cloned());
+    }
+    let mut eenheden = vec![Eenheid {
+        element: "TAM-metadata".into(),
+        eid: None,
+        wid: Some(format!("{}#metadata", doc.id)),
+        kop: format!("{} (TAM)", doc.metadata.titel),
+        tekst: kenmerken.join("\n"),
+    }];
+    let meer_delen = doc.onderdelen.iter().filter(|o| !o.stukken.is_empty()).count() > 1;
+    for (o, st) in doc.stukken() {
+        let kop = if meer_delen { format!("{}: {}", o.naam, st.label) } else { st.label.clone() };
+        eenheden.push(Eenheid {
+            element: "TAM-tekst".into(),
+            eid: None,
+            wid: Some(format!("{}#{}#{}", doc.id, o.naam, st.label)),
+            kop,
+            tekst: st.tekst.clone(),
+        });
+    }
+    let ontvangen = timetravel::dag(doc.ontvangen.get(..10).unwrap_or("0001-01-01"));
+    let vanaf = timetravel::dag(&doc.metadata.datum_bekendmaking);
+    let tv = Tijdvakken {
+        versies: vec![doc.id.clone()],
+        momenten: vec![search::Moment {
+            ontvangen_op: ontvangen,
+            bekend_op: ontvangen,
+            ankers: vec![search::Anker { jwv: vanaf, gv: vanaf, versie: Some(0) }],
+        }],
+    };
+    (meta, Versie { expressie: doc.id.clone(), eenheden }, tv)
 }
 
 fn meta(store: &Store, cache: &mut BTreeMap<String, WerkMeta>, werk: &str) -> Result<WerkMeta, ZoekIndexFout> {

@@ -318,3 +318,40 @@ fn een_tam_document_verandert_geen_toestand() {
     assert!(op.iter().all(|t| t.tam && t.titel.contains("TAM-deel")));
     assert!(tam::op_tijdlijn(&store, HAVENKWARTIER, "2000-01-01").unwrap().is_empty());
 }
+
+#[test]
+fn tam_documenten_zijn_vindbaar_gemarkeerd_en_filterbaar() {
+    use search::{Tijdbereik, Zoeker, Zoekvraag};
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let r = ingest::ingest(&store, &fixture("deliveries", "01-initieel-compact-gio"), &cfg()).unwrap();
+    assert!(r.uitkomst.accepted());
+    let plan = pdf("Voorontwerp", &["Dakkapellen aan de achterzijde zijn vergunningvrij"]);
+    let a = tam::ingest_tam(&store, "plan.pdf", &plan, invoer("TAM-omgevingsplan", "Voorontwerp dakkapellen", None), OIN, Utc::now()).unwrap();
+    let mut kapot = pdf("x", &["y"]);
+    kapot.truncate(40);
+    let b = tam::ingest_tam(&store, "kapot.pdf", &kapot, invoer("TAM-projectbesluit", "Projectbesluit Zuidelijke Ringweg", None), OIN, Utc::now())
+        .unwrap();
+    let zoeker = Zoeker::open(&ingest::zoek::map(&store)).unwrap();
+    let vraag = |q: &str, tijd: Tijdbereik, tam: Option<bool>| {
+        let mut v = Zoekvraag::nieuw(q, tijd);
+        v.tam = tam;
+        zoeker.zoek(&v).unwrap()
+    };
+    let op = |d: &str| Tijdbereik::Op { geldig_op: d.into(), in_werking_op: d.into(), beschikbaar_op: Utc::now().format("%Y-%m-%d").to_string() };
+    // Stemmed text of the PDF, marked as TAM, from its bekendmaking date (2027-02-15) on.
+    let res = vraag("dakkapel", op("2027-03-01"), None);
+    let g: Vec<(&str, bool)> = res.groepen.iter().map(|g| (g.werk.as_str(), g.tam)).collect();
+    assert_eq!(g, [(a.id.as_str(), true)], "{res:#?}");
+    assert!(res.groepen[0].treffers[0].fragment.contains("<mark>"));
+    assert!(vraag("dakkapel", op("2027-02-01"), None).groepen.is_empty(), "not before its bekendmaking");
+    assert!(vraag("dakkapel", op("2027-03-01"), Some(false)).groepen.is_empty(), "filtered out with tam=false");
+    // The corrupt PDF: no text, found by its metadata.
+    let res = vraag("ringweg", Tijdbereik::Historisch { beschikbaar_op: Utc::now().format("%Y-%m-%d").to_string() }, Some(true));
+    assert_eq!(res.groepen.iter().map(|g| g.werk.as_str()).collect::<Vec<_>>(), [b.id.as_str()]);
+    // A word of the STOP regeling (in force from 2027-04-01, received 2027-03-01): only the
+    // regeling, not marked.
+    let later = Tijdbereik::Op { geldig_op: "2027-05-01".into(), in_werking_op: "2027-05-01".into(), beschikbaar_op: "2027-12-31".into() };
+    let res = vraag("Havenkwartier", later, Some(false));
+    assert!(!res.groepen.is_empty() && res.groepen.iter().all(|g| !g.tam));
+}

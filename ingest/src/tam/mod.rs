@@ -418,6 +418,8 @@ pub fn ingest_tam(
     let lrec = txn.commit(rec)?;
     info!(id = %doc.id, seq = lrec.seq, "TAM document recorded");
     TamIndex::na_commit(store, std::slice::from_ref(&lrec))?;
+    // Searchable at once (a failure is logged; the index catches up on its next use).
+    crate::zoek::na_commit(store);
     Ok(TamResultaat { id: doc.id.clone(), hash: hash.to_hex(), seq: lrec.seq, herhaald: false, document: doc })
 }
 
