@@ -942,3 +942,42 @@ fn auto_tam_through_the_server_and_the_cli() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("RB6001"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Search (issue 7) over HTTP
+
+#[test]
+fn zoeken_scoped_historic_tam_and_bad_queries() {
+    let d = tempfile::tempdir().unwrap();
+    let s = Server::start(&d.path().join("data"), &[], &[]);
+    for f in ["01-initieel-compact-gio", "06-wijzigingsbesluit"] {
+        let id = upload(&s, &fixture_zip(d.path(), &fixtures::fixtures_dir().join("deliveries").join(f)));
+        assert_eq!(wacht(&s, &id)["status"], "gepubliceerd");
+    }
+    let havenkwartier = "/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier";
+    let q = |query: &str| get(&s.url(&format!("/api/v1/zoeken?{query}")), None);
+    let a = q("q=Havenkwartier&geldigOp=2027-05-01&beschikbaarOp=2027-12-31");
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v = a.json();
+    assert!(v["groepen"].as_array().unwrap().iter().any(|g| g["werk"] == havenkwartier), "{v}");
+    assert!(v["groepen"][0]["treffers"][0]["fragment"].as_str().unwrap().contains("<mark>"));
+    // Before the regeling is in force: nothing of it.
+    let v = q("q=Havenkwartier&geldigOp=2027-03-15&beschikbaarOp=2027-12-31").json();
+    assert!(v["groepen"].as_array().unwrap().iter().all(|g| g["werk"] != havenkwartier), "{v}");
+    // Historic: the periods in which the matching text applied.
+    let v = q("q=Havenkwartier&historisch=true&beschikbaarOp=2027-12-31").json();
+    let g = v["groepen"].as_array().unwrap().iter().find(|g| g["werk"] == havenkwartier).expect("historic hit");
+    assert!(!g["treffers"][0]["perioden"].as_array().unwrap().is_empty(), "{g}");
+    // A TAM document is found, marked, and can be filtered out.
+    let velden = [("bevoegdGezag", OIN), ("soort", "TAM-omgevingsplan"), ("titel", "Voorontwerp"), ("datumBekendmaking", "2027-02-15")];
+    assert_eq!(post_tam(&s, Some(TOKEN), &velden, &[("bestand", "v.html", TAM_HTML)]).status, 201);
+    let v = q("q=dakkapellen&geldigOp=2027-03-01").json();
+    assert_eq!(v["groepen"][0]["tam"], true, "{v}");
+    assert_eq!(q("q=dakkapellen&geldigOp=2027-03-01&tam=false").json()["totaalGroepen"], 0);
+    // Bad input: problem+json, never a crash.
+    for bad in ["q=%22open", "q=x&geldigOp=2027-13-45", "q=x&pagina=0"] {
+        let a = q(bad);
+        assert_eq!(a.status, 400, "{bad}: {}", a.text());
+        assert_eq!(a.content_type, "application/problem+json", "{bad}");
+    }
+}
