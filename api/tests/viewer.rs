@@ -83,6 +83,12 @@ fn basis(h: &str) {
         assert!(h.contains(x), "{x} missing");
     }
     assert_eq!(h.matches("<h1").count(), 1, "one h1");
+    // Ids are unique (the page's own and the eIds of the regeling text).
+    let mut ids: Vec<&str> = h.split(" id=\"").skip(1).map(|r| &r[..r.find('"').unwrap()]).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate ids");
     // Every input and select has a label.
     for (i, _) in h.match_indices("<input").chain(h.match_indices("<select")) {
         let tag = &h[i..i + h[i..].find('>').unwrap()];
