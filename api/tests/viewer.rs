@@ -274,7 +274,11 @@ async fn errors_are_html_pages_with_the_right_status() {
         (&format!("/versie{BESLUIT_1}"), StatusCode::NOT_FOUND, "geen regelingversie"),
         (&format!("/besluit{HAVENKWARTIER}/nld@2027-02-25;1"), StatusCode::NOT_FOUND, "geen besluit maar een regelingversie"),
         ("/besluit/akn/nl/bill/x", StatusCode::NOT_FOUND, "Er is geen besluit"),
+        ("/bestaat/niet", StatusCode::NOT_FOUND, "Er is geen pagina /bestaat/niet."),
     ];
+    // Under /api the API's problem+json stays.
+    let api = get(&app, "/api/v1/bestaat-niet").await;
+    assert_eq!((api.status, api.content_type.as_str()), (StatusCode::NOT_FOUND, "application/problem+json"));
     for (uri, status, tekst) in cases {
         let a = get(&app, uri).await;
         assert_eq!(a.status, *status, "{uri}: {}", a.body);

@@ -48,7 +48,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/informatieobjecten", get(informatieobjecten))
         .route("/api/v1/informatieobjecten/{*pad}", get(informatieobject_pad))
         .route("/api/v1/expressies/{*expressie}", get(expressie))
-        .fallback(|| async { Problem::not_found("onbekende route; zie /api/v1/openapi.json") })
+        .fallback(|uri: axum::http::Uri| async move {
+            // Outside the API a person is looking: the viewer's HTML page.
+            if uri.path().starts_with("/api/") || uri.path() == "/api" {
+                Problem::not_found("onbekende route; zie /api/v1/openapi.json").into_response()
+            } else {
+                super::viewer::Fout::niet_gevonden(format!("Er is geen pagina {}.", uri.path())).into_response()
+            }
+        })
 }
 
 /// Routes that receive a package and so have their own deadlines instead of the request timeout.
