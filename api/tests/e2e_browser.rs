@@ -51,7 +51,7 @@ fn in_path(names: &[&str]) -> Option<PathBuf> {
 
 fn programma(env: &str, names: &[&str]) -> Option<PathBuf> {
     match std::env::var_os(env) {
-        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)).filter(|p| p.is_file()),
         _ => in_path(names),
     }
 }
@@ -93,15 +93,20 @@ impl Drop for Sessie {
 }
 
 fn webdriver(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Value {
+    webdriver_probeer(agent, method, url, body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A WebDriver command; its error as text.
+fn webdriver_probeer(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
     let req = agent.request(method, url);
     let r = match body {
         Some(b) => req.send_json(b),
         None => req.call(),
     };
     match r {
-        Ok(r) => r.into_json::<Value>().unwrap()["value"].take(),
-        Err(ureq::Error::Status(code, r)) => panic!("{method} {url}: {code} {}", r.into_string().unwrap_or_default()),
-        Err(e) => panic!("{method} {url}: {e}"),
+        Ok(r) => r.into_json::<Value>().map(|mut v| v["value"].take()).map_err(|e| format!("{method} {url}: {e}")),
+        Err(ureq::Error::Status(code, r)) => Err(format!("{method} {url}: {code} {}", r.into_string().unwrap_or_default())),
+        Err(e) => Err(format!("{method} {url}: {e}")),
     }
 }
 
@@ -145,10 +150,6 @@ impl Sessie {
         self.post("/url", json!({ "url": url }));
     }
 
-    fn huidige_url(&self) -> String {
-        self.get("/url").as_str().unwrap().to_string()
-    }
-
     fn element(&self, css: &str) -> String {
         let v = self.post("/element", json!({"using": "css selector", "value": css}));
         v[ELEMENT].as_str().unwrap_or_else(|| panic!("{css}: {v}")).to_string()
@@ -174,12 +175,20 @@ impl Sessie {
         self.post("/execute/sync", json!({ "script": script, "args": args }))
     }
 
-    /// Wait until the browser is on a page whose URL satisfies `f` and has loaded.
+    /// Wait until the browser is on a page whose URL satisfies `f` and has loaded (commands
+    /// that fail while a navigation is under way are tried again).
     fn wacht_op_url(&self, wat: &str, f: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
-            let u = self.huidige_url();
-            if f(&u) && self.script("return document.readyState", json!([])) == "complete" {
+            let u = webdriver_probeer(&self.agent, "GET", &format!("{}/url", self.url), None)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let klaar = || {
+                webdriver_probeer(&self.agent, "POST", &format!("{}/execute/sync", self.url), Some(json!({"script": "return document.readyState", "args": []})))
+                    .is_ok_and(|v| v == "complete")
+            };
+            if f(&u) && klaar() {
                 return u;
             }
             assert!(start.elapsed() < Duration::from_secs(20), "waiting for {wat}; the browser is on {u}");
