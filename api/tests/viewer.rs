@@ -200,8 +200,19 @@ async fn tam_documents_of_the_regeling_are_listed_apart_from_the_text() {
     assert!(tam.contains(">Terrassen &lt;Noordkade&gt; (TAM)</a>"), "escaped title: {tam}");
     assert!(tam.contains("<td>3 mei 2027</td>") && tam.contains("<td>TAM-omgevingsplan</td>"), "{tam}");
     assert!(tam.contains("<strong>TAM</strong>: aangeleverd via de TAM-route"), "{tam}");
-    assert!(tam.contains("href=\"/api/v1/tam/tam-") && tam.contains("/bestand\">"), "{tam}");
+    assert!(tam.contains("/bestand\">bestand</a>"), "{tam}");
     assert!(!tam.contains("Er zijn geen TAM-documenten"));
+    // Its own page: marked, with the regeling it belongs to and the file as received.
+    let i = tam.find("<a href=\"/tam/").unwrap() + "<a href=\"".len();
+    let href = &tam[i..i + tam[i..].find('"').unwrap()];
+    let d = pagina(&app, href).await;
+    assert!(d.contains("<h1>Terrassen &lt;Noordkade&gt; (TAM)</h1>") && d.contains("<strong>niet geconsolideerd</strong>"), "{d}");
+    assert!(d.contains(&format!("<dt>Hoort bij</dt><dd><a href=\"/regeling{HAVENKWARTIER}\">Omgevingsplan Havenkwartier</a></dd>")), "{d}");
+    assert!(d.contains("terrassen.html</a> (text/html"), "{d}");
+    assert_eq!(get(&app, "/tam/tam-bestaat-niet").await.status, StatusCode::NOT_FOUND);
+    // Search finds it as a TAM document, linked to its page.
+    let z = pagina(&app, "/zoeken?q=%22tijdelijke%20regels%22").await;
+    assert!(z.contains(&format!("<h3><a href=\"{href}\">Terrassen &lt;Noordkade&gt; (TAM)</a> <span class=\"soort\">(TAM, niet geconsolideerd)</span></h3>")), "{z}");
     // Not part of the consolidated text or the timeline.
     let tekst = &h[h.find("id=\"regeltekst\"").unwrap()..h.find("tijdlijn-kop").unwrap()];
     assert!(!tekst.contains("Noordkade&gt; (TAM)"));

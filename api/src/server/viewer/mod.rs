@@ -17,6 +17,8 @@
 //! - `/versie/{expression}`: one fixed version of a regeling;
 //! - `/besluit/{expression}`: a besluit (or kennisgeving): the versions it delivered and its
 //!   procedureverloop;
+//! - `/tam/{id}`: a document published through TAM (not consolidated): its metadata, why it is
+//!   TAM, the regeling it belongs to, the file as received;
 //! - `/viewer.css`: the one stylesheet, compiled into the binary.
 //!
 //! Templates are askama (compile-time, HTML auto-escaping) under `api/templates/viewer/`. The
@@ -62,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/regeling/{*pad}", get(regeling))
         .route("/versie/{*pad}", get(versie))
         .route("/besluit/{*pad}", get(besluit))
+        .route("/tam/{id}", get(tam))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,6 +239,10 @@ pub fn regeling_href(work: &str) -> String {
 
 pub fn versie_href(expressie: &str) -> String {
     format!("/versie/{}", pad(expressie))
+}
+
+pub fn tam_href(id: &str) -> String {
+    format!("/tam/{}", pad(id))
 }
 
 pub fn besluit_href(expressie: &str) -> String {
@@ -644,7 +651,7 @@ struct Optie {
 /// A document published through the TAM route (tijdelijke alternatieve maatregel) for this
 /// regeling: shown in its own, marked section, never consolidated into the text.
 pub struct TamDocument {
-    /// Its metadata and extraction (`/api/v1/tam/{id}`).
+    /// Its page (`/tam/{id}`).
     pub href: String,
     /// The file as received (`/api/v1/tam/{id}/bestand`).
     pub bestand_href: String,
@@ -662,7 +669,7 @@ fn tam_documenten(st: &AppStateInner, work: &str, beschikbaar_op: &str) -> Resul
     Ok(ingest::tam::op_tijdlijn(&st.store, work, beschikbaar_op)?
         .into_iter()
         .map(|d| TamDocument {
-            href: format!("/api/v1/tam/{}", pad(&d.id)),
+            href: tam_href(&d.id),
             bestand_href: format!("/api/v1/tam/{}/bestand", pad(&d.id)),
             titel: d.titel,
             soort: d.soort,
@@ -1166,6 +1173,67 @@ fn besluit_pagina(st: &AppStateInner, id: &str) -> Result<String, Fout> {
         xml_href: e.entry.blob.map(|_| format!("/api/v1/expressies/{}", pad(id))),
         versies,
         procedure,
+    }
+    .render()?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// TAM document
+
+#[derive(Template)]
+#[template(path = "viewer/tam.html")]
+struct TamPagina {
+    id: String,
+    href: String,
+    titel: String,
+    soort: String,
+    bevoegd_gezag: String,
+    bekendgemaakt: String,
+    ontvangen: String,
+    regeling: Option<Link>,
+    redenen: Vec<String>,
+    fouten: Vec<String>,
+    bestand: String,
+    bestand_href: String,
+    mediatype: String,
+    grootte: u64,
+    vervangen_door: Option<Link>,
+    api_href: String,
+}
+
+async fn tam(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    blocking(&state, move |st| tam_pagina(st, &id)).await
+}
+
+fn tam_pagina(st: &AppStateInner, id: &str) -> Result<String, Fout> {
+    let Some(o) = ingest::tam::TamIndex::open(&st.store)?.get(id)? else {
+        return Err(Fout::niet_gevonden(format!("Er is geen TAM-document {id}.")));
+    };
+    let regeling = match &o.metadata.regeling {
+        Some(w) => {
+            let titel = st.store.index().work(w)?.map(|w| titel_van(&w)).unwrap_or_else(|| w.clone());
+            Some(Link { href: regeling_href(w), tekst: titel })
+        }
+        None => None,
+    };
+    let werk = o.metadata.regeling.clone().unwrap_or_default();
+    Ok(TamPagina {
+        href: tam_href(&o.id),
+        titel: o.metadata.titel.clone(),
+        soort: o.metadata.soort.clone(),
+        bevoegd_gezag: o.metadata.bevoegd_gezag.clone(),
+        bekendgemaakt: datum_nl(&o.metadata.datum_bekendmaking),
+        ontvangen: o.ontvangen.clone(),
+        regeling,
+        redenen: o.redenen.clone(),
+        fouten: o.fouten.clone(),
+        bestand: o.bestand.naam.clone(),
+        bestand_href: format!("/api/v1/tam/{}/bestand", pad(&o.id)),
+        mediatype: o.bestand.mediatype.clone(),
+        grootte: o.bestand.grootte,
+        vervangen_door: o.vervangen_door.as_ref().map(|v| Link { href: versie_href(&v.expressie), tekst: kort(&werk, &v.expressie).to_string() }),
+        api_href: format!("/api/v1/tam/{}", pad(&o.id)),
+        id: o.id,
     }
     .render()?)
 }

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use search::{Resultaten, Tijdbereik, ZoekFout, Zoeker, Zoekvraag};
 
-use super::{AppState, AppStateInner, Fout, Link, Params, datum, kort, pagina, params, qv, regeling_href, regeling_op, versie_href};
+use super::{AppState, AppStateInner, Fout, Link, Params, datum, kort, pagina, params, qv, regeling_href, regeling_op, tam_href, versie_href};
 
 /// Regelingen per page.
 const PER_PAGINA: usize = 10;
@@ -236,13 +236,20 @@ fn zoek_pagina(st: &AppStateInner, p: &Params) -> Result<(StatusCode, String), F
         .groepen
         .into_iter()
         .map(|g| {
-            let pagina_href = if historisch { regeling_href(&g.werk) } else { regeling_op(&g.werk, &geldig, &in_werking, &beschikbaar) };
+            // A TAM document is a "work" of its own (its id) with its own page.
+            let pagina_href = if g.tam {
+                tam_href(&g.werk)
+            } else if historisch {
+                regeling_href(&g.werk)
+            } else {
+                regeling_op(&g.werk, &geldig, &in_werking, &beschikbaar)
+            };
             let treffers = g
                 .treffers
                 .into_iter()
                 .map(|t| {
                     let anker = t.eid.as_deref().map(|e| format!("#{}", qv(e))).unwrap_or_default();
-                    let href = match (historisch, t.expressies.last()) {
+                    let href = match (historisch && !g.tam, t.expressies.last()) {
                         (true, Some(e)) => format!("{}{anker}", versie_href(e)),
                         _ => format!("{pagina_href}{anker}"),
                     };
@@ -254,7 +261,7 @@ fn zoek_pagina(st: &AppStateInner, p: &Params) -> Result<(StatusCode, String), F
                             .perioden
                             .iter()
                             .map(|p| Link {
-                                href: format!("{}{anker}", versie_href(&p.expressie)),
+                                href: if g.tam { pagina_href.clone() } else { format!("{}{anker}", versie_href(&p.expressie)) },
                                 tekst: format!(
                                     "{}: van {} {}",
                                     kort(&g.werk, &p.expressie),
@@ -272,7 +279,7 @@ fn zoek_pagina(st: &AppStateInner, p: &Params) -> Result<(StatusCode, String), F
                 bevoegd_gezag: g.bevoegd_gezag.unwrap_or_default(),
                 soort: g.soort.unwrap_or_default(),
                 tam: g.tam,
-                versie: g.expressie.as_deref().map(|e| Link { href: versie_href(e), tekst: kort(&g.werk, e).to_string() }),
+                versie: g.expressie.as_deref().filter(|_| !g.tam).map(|e| Link { href: versie_href(e), tekst: kort(&g.werk, e).to_string() }),
                 aantal: g.aantal_treffers,
                 treffers,
                 work: g.werk,
