@@ -981,3 +981,35 @@ fn zoeken_scoped_historic_tam_and_bad_queries() {
         assert_eq!(a.content_type, "application/problem+json", "{bad}");
     }
 }
+
+/// `demo` serves the viewer with a default date on which the bundled fixtures are published and
+/// in force, so the first page a user opens shows text; `serve` keeps today.
+#[test]
+fn demo_viewer_opens_on_a_date_with_text() {
+    let d = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data")
+        .arg(d.path().join("data"))
+        .args(["demo", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let l = lines.next().expect("demo printed its address").unwrap();
+        if let Some(a) = l.strip_prefix("regelbank: listening on ") {
+            break a.to_string();
+        }
+    };
+    // Keep reading what the demo prints, so it never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let s = Server { child, base, data: d.path().join("data") };
+    let a = get(&s.url("/regeling/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier"), None);
+    assert_eq!(a.status, 200);
+    let html = a.text();
+    assert!(html.contains("2027-06-01"), "the default date is shown in the form");
+    assert!(!html.contains("Op deze data is geen tekst"), "text is shown on the default date");
+    let t = get(&s.url("/api/v1/regelingen/akn/nl/act/gm9901/2027/OmgevingsplanHavenkwartier/toestanden"), None);
+    assert_eq!(t.status, 200, "{}", t.text());
+}

@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// Memory for rendered versions (texts by format), in MB; 0 turns the cache off.
     #[arg(long, default_value_t = 256)]
     pub cache_mb: usize,
+    /// The default date of time-travel questions and of the viewer (geldigOp, inWerkingOp,
+    /// beschikbaarOp when not given), YYYY-MM-DD. Default: today (`--today`, or the system
+    /// date). `demo` uses 2027-06-01, when the bundled fixtures are published and in force.
+    #[arg(long, value_parser = parse_datum)]
+    pub standaard_datum: Option<chrono::NaiveDate>,
 }
 
 impl Default for ServeArgs {
@@ -98,6 +103,7 @@ impl Default for ServeArgs {
             batch: 64,
             max_validations: 2,
             cache_mb: 256,
+            standaard_datum: None,
         }
     }
 }
@@ -148,7 +154,11 @@ impl State {
 
     /// Today (`--today`, or the local date), YYYY-MM-DD: the default of the time-travel dates.
     fn vandaag(&self) -> String {
-        let d = if self.fixed_today { self.cfg.today } else { chrono::Local::now().date_naive() };
+        let d = match self.args.standaard_datum {
+            Some(d) => d,
+            None if self.fixed_today => self.cfg.today,
+            None => chrono::Local::now().date_naive(),
+        };
         d.format("%Y-%m-%d").to_string()
     }
 
@@ -413,7 +423,19 @@ const DEMO_OIN: &str = "00000001000000990100";
 
 /// `regelbank demo`: serve with `--auth` if given, else with one aanleveraar (the fixtures'
 /// OIN) whose token is [`DEMO_TOKEN`].
-pub fn serve_demo(store: Store, cfg: Config, args: ServeArgs) -> Result<(), ServerError> {
+fn parse_datum(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("'{s}' is not a date YYYY-MM-DD: {e}"))
+}
+
+/// The demo's default viewing date: the bundled fixtures are published and in force then, while
+/// the date rules keep the demo's `--today` (before their bekendmaking, so uploads still pass).
+pub const DEMO_STANDAARD_DATUM: &str = "2027-06-01";
+
+pub fn serve_demo(store: Store, cfg: Config, mut args: ServeArgs) -> Result<(), ServerError> {
+    if args.standaard_datum.is_none() {
+        args.standaard_datum = parse_datum(DEMO_STANDAARD_DATUM).ok();
+    }
+    let datum = args.standaard_datum.map(|d| d.to_string()).unwrap_or_default();
     let (auth, token) = match &args.auth {
         Some(p) => (Auth::load(p)?, None),
         None => (Auth::single(DEMO_TOKEN, DEMO_OIN, &[DEMO_OIN]), Some(DEMO_TOKEN)),
@@ -421,7 +443,7 @@ pub fn serve_demo(store: Store, cfg: Config, args: ServeArgs) -> Result<(), Serv
     serve_with_auth(store, cfg, true, args, auth, |a| {
         println!();
         println!("regelbank: listening on http://{a}");
-        println!("  http://{a}/                             the viewer (search, regelingen on any date)");
+        println!("  http://{a}/                             the viewer (search, regelingen on any date; default date {datum})");
         println!("  http://{a}/api/v1/regelingen            the regelingen");
         println!("  http://{a}/api/v1/openapi.json          the API (OpenAPI 3.1)");
         if let Some(t) = token {
