@@ -82,16 +82,28 @@ impl Zoeker {
         Ok(self.staat()?.watermerk.clone())
     }
 
+    /// The state for the index as last committed. The key is the committed meta (opstamp and
+    /// every segment with its delete opstamp), read from the directory: a query after no
+    /// commit reuses the loaded state and its searcher (tantivy's `reload` hands out a new
+    /// generation on every call, so the generation cannot be the key).
     fn staat(&self) -> Result<Arc<Staat>, ZoekFout> {
-        self.reader.reload()?;
-        let searcher = self.reader.searcher();
-        let generatie = searcher.generation().generation_id();
+        let metas = self.index.load_metas()?;
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&metas.opstamp, &mut h);
+        for seg in &metas.segments {
+            std::hash::Hash::hash(&seg.id().uuid_string(), &mut h);
+            std::hash::Hash::hash(&seg.delete_opstamp(), &mut h);
+            std::hash::Hash::hash(&seg.num_deleted_docs(), &mut h);
+        }
+        let generatie = std::hash::Hasher::finish(&h);
         let mut g = self.staat.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = g.as_ref()
             && s.generatie == generatie
         {
             return Ok(s.clone());
         }
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
         let s = Arc::new(self.laad(searcher, generatie)?);
         *g = Some(s.clone());
         Ok(s)
