@@ -70,8 +70,11 @@ impl Zoeker {
     /// Open the index in `dir` (an empty one is created when there is none). An index in
     /// another format is an error: `regelbank reindex` rebuilds it.
     pub fn open(dir: &Path) -> Result<Zoeker, ZoekFout> {
-        let index = open_index(dir, true)?
+        let mut index = open_index(dir, true)?
             .ok_or_else(|| ZoekFout::Data(format!("{} holds an index in another format; rebuild it (regelbank reindex)", dir.display())))?;
+        // Segments are searched in parallel (one thread per core): a query's latency, not only
+        // the throughput of many queries, uses the machine.
+        index.set_default_multithread_executor()?;
         let (_, velden) = schema::schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(Zoeker { index, velden, reader, staat: Mutex::new(None) })
