@@ -227,7 +227,7 @@ const MAANDEN: [&str; 12] =
     ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
 
 /// "2027-02-03" → "3 februari 2027"; anything else as written.
-fn datum_nl(d: &str) -> String {
+pub fn datum_nl(d: &str) -> String {
     match chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
         Ok(d) => {
             use chrono::Datelike;
@@ -237,7 +237,9 @@ fn datum_nl(d: &str) -> String {
     }
 }
 
-fn escape(s: &str, out: &mut String) {
+/// Append `s` to `out`, escaped for HTML/XML text and attribute values (control characters
+/// XML 1.0 does not allow are dropped).
+pub fn escape(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -262,32 +262,7 @@ fn kort<'a>(work: &str, expressie: &'a str) -> &'a str {
     expressie.strip_prefix(work).and_then(|r| r.strip_prefix('/')).unwrap_or(expressie)
 }
 
-const MAANDEN: [&str; 12] =
-    ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
-
-/// "2027-02-03" → "3 februari 2027"; anything else as written.
-fn datum_nl(d: &str) -> String {
-    match chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
-        Ok(d) => {
-            use chrono::Datelike;
-            format!("{} {} {}", d.day(), MAANDEN[d.month0() as usize], d.year())
-        }
-        Err(_) => d.to_string(),
-    }
-}
-
-fn esc(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+use ingest::weergave::{datum_nl, escape as esc};
 
 /// A link with its text.
 #[derive(Debug, Clone)]
