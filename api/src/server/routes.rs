@@ -64,7 +64,7 @@ pub fn is_upload(method: &Method, route: &str) -> bool {
 }
 
 /// Run store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&AppStateInner) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {

@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::AppState;
+use super::routes::{blocking, json};
 use super::problem::Problem;
 
 /// Text fields and the sidecar are small.
@@ -34,18 +35,6 @@ pub fn routes() -> Router<AppState> {
     tags((name = "tam", description = "TAM (tijdelijke alternatieve maatregel): documents that do not conform to STOP, kept as received, searchable, never consolidated")),
 )]
 pub struct TamDoc;
-
-fn json<T: serde::Serialize>(status: StatusCode, v: &T) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::to_vec(v).unwrap_or_default()).into_response()
-}
-
-async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&super::State) -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || f(&st)).await?
-}
 
 /// The TAM form: the document and its metadata (form fields, or a sidecar in `metadata`).
 #[derive(ToSchema)]
