@@ -46,5 +46,5 @@ CONF
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GB"
 echo "loadavg before: $(cut -d' ' -f1-3 /proc/loadavg)"
-cargo bench -p search --bench zoeken
+cargo bench -p search --features pg-baseline --bench zoeken
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"

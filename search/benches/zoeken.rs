@@ -2,7 +2,7 @@
 //! generated corpus of regeling versions, against PostgreSQL full-text search (`dutch`
 //! configuration) on the same corpus and queries, with a check that both find the same hits.
 //!
-//! `cargo bench -p search --bench zoeken` (or `scripts/bench-search.sh`, which also starts a
+//! `cargo bench -p search --features pg-baseline --bench zoeken` (or `scripts/bench-search.sh`, which also starts a
 //! PostgreSQL cluster). Settings (environment):
 //! - `BENCH_REGELINGEN` (2000), `BENCH_ARTIKELEN` (250): works and articles per version; every
 //!   work has two versions, the second rewriting 10–20 % of the articles;
