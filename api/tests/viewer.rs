@@ -222,6 +222,51 @@ async fn tam_documents_of_the_regeling_are_listed_apart_from_the_text() {
 }
 
 #[tokio::test]
+async fn bevoegd_gezag_page_lists_its_regelingen_and_every_tam_document_also_without_regeling() {
+    let tam = |titel: &str, bg: &str, regeling: Option<&str>| ingest::tam::TamInvoer {
+        bevoegd_gezag: Some(bg.into()),
+        soort: Some("TAM-omgevingsplan".into()),
+        titel: Some(titel.into()),
+        datum_bekendmaking: Some("2027-05-03".into()),
+        regeling: regeling.map(str::to_string),
+        id_levering: None,
+    };
+    let (_tmp, app) = demo_met(|store| {
+        let html = b"<html><head><title>Plan</title></head><body><p>Tijdelijke regels.</p></body></html>";
+        let oin = "00000001000000990100";
+        let nu = chrono::Utc::now();
+        ingest::tam::ingest_tam(store, "bij.html", html, tam("Bij Havenkwartier", "gm9901", Some(HAVENKWARTIER)), oin, nu).unwrap();
+        // The usual TAM case: an omgevingsplan change with no STOP regeling yet, and one
+        // submitted under the bevoegd gezag's OIN instead of its code.
+        ingest::tam::ingest_tam(store, "los.pdf", b"%PDF-kapot", tam("Wijziging Oude Haven (IMRO)", "gm9901", None), oin, nu).unwrap();
+        ingest::tam::ingest_tam(store, "oin.html", html, tam("Onder het OIN", oin, None), oin, nu).unwrap();
+        ingest::tam::ingest_tam(store, "ander.html", html, tam("Van een ander", "gm0363", None), oin, nu).unwrap();
+    });
+    // The home page lists the bevoegde gezagen with their numbers and links to their pages.
+    let home = pagina(&app, "/").await;
+    assert!(home.contains("<tr><th scope=\"row\"><a href=\"/bevoegd-gezag/gm9901\">gm9901</a></th><td>3</td><td>2</td></tr>"), "{home}");
+    assert!(home.contains("<a href=\"/bevoegd-gezag/gm0363\">gm0363</a></th><td>0</td><td>1</td>"), "{home}");
+    let h = pagina(&app, "/bevoegd-gezag/gm9901").await;
+    assert!(h.contains("<h1>Bevoegd gezag gm9901</h1>"), "{h}");
+    assert!(h.contains(&format!("<a href=\"/regeling{HAVENKWARTIER}\">Omgevingsplan Havenkwartier</a>")), "{h}");
+    assert!(h.contains(&format!("<a href=\"/regeling{STATIONSOMGEVING}\">")), "{h}");
+    let deel = &h[h.find("<section class=\"tam\"").unwrap()..];
+    assert!(deel.contains("<h2 id=\"tam-kop\">TAM / tijdelijk deel</h2>") && deel.contains("<strong>niet geconsolideerd</strong>"));
+    assert!(deel.contains(">Bij Havenkwartier</a>") && deel.contains(">Omgevingsplan Havenkwartier</a></td>"), "{deel}");
+    assert!(deel.contains(">Wijziging Oude Haven (IMRO)</a>") && deel.contains("<td>nog geen regeling in STOP</td>"), "{deel}");
+    assert!(deel.contains(">Onder het OIN</a>"), "documents under the OIN the regelingen were delivered with: {deel}");
+    assert!(!deel.contains("Van een ander"), "{deel}");
+    // Not known before they were received; the regelingen stay.
+    let eerder = pagina(&app, "/bevoegd-gezag/gm9901?beschikbaarOp=2020-01-01").await;
+    assert!(eerder.contains("Er zijn geen TAM-documenten van dit bevoegd gezag bekend op 1 januari 2020.") && eerder.contains("Omgevingsplan Havenkwartier"));
+    // The regeling and TAM pages link to it; unknown names and bad dates are errors.
+    let r = pagina(&app, &regeling_url(HAVENKWARTIER, "")).await;
+    assert!(r.contains("<dt>Bevoegd gezag</dt><dd><a href=\"/bevoegd-gezag/gm9901\">gm9901</a></dd>"), "{r}");
+    assert_eq!(get(&app, "/bevoegd-gezag/gm0000").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/bevoegd-gezag/gm9901?beschikbaarOp=morgen").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn ontwerp_regeling_shows_its_version_and_procedure_without_toestanden() {
     let (_tmp, app) = demo();
     let h = pagina(&app, &regeling_url(STATIONSOMGEVING, "")).await;

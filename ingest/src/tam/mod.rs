@@ -813,6 +813,10 @@ pub struct TamOpTijdlijn {
     pub datum_bekendmaking: String,
     pub soort: String,
     pub titel: String,
+    pub bevoegd_gezag: String,
+    /// The regeling work it belongs to, when the submission named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regeling: Option<String>,
     pub automatisch: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vervangen_door: Option<String>,
@@ -821,20 +825,45 @@ pub struct TamOpTijdlijn {
 /// The TAM documents of `work` received on or before `beschikbaar_op` (YYYY-MM-DD), by
 /// bekendmaking date: what a timeline as known then shows next to the toestanden.
 pub fn op_tijdlijn(store: &Store, work: &str, beschikbaar_op: &str) -> Result<Vec<TamOpTijdlijn>, IngestError> {
-    let mut v: Vec<TamOpTijdlijn> = TamIndex::open(store)?
-        .van_werk(work)?
+    Ok(zoals_bekend_op(TamIndex::open(store)?.van_werk(work)?, beschikbaar_op))
+}
+
+/// The TAM documents of a bevoegd gezag received on or before `beschikbaar_op`, by
+/// bekendmaking date, also those that belong to no regeling yet (the usual case for a
+/// TAM-omgevingsplan). `namen` are the names it is known by: its code (`gm0363`) and the OINs
+/// it delivers with, as a submission may give either.
+pub fn van_bevoegd_gezag_op(store: &Store, namen: &[&str], beschikbaar_op: &str) -> Result<Vec<TamOpTijdlijn>, IngestError> {
+    let index = TamIndex::open(store)?;
+    let mut docs: Vec<TamOverzicht> = Vec::new();
+    for naam in namen {
+        for o in index.van_bevoegd_gezag(naam)? {
+            if !docs.iter().any(|d| d.id == o.id) {
+                docs.push(o);
+            }
+        }
+    }
+    Ok(zoals_bekend_op(docs, beschikbaar_op))
+}
+
+/// The documents received on or before `beschikbaar_op`, each with what superseded it as known
+/// then, by bekendmaking date.
+fn zoals_bekend_op(docs: Vec<TamOverzicht>, beschikbaar_op: &str) -> Vec<TamOpTijdlijn> {
+    let bekend = |ontvangen: &str| ontvangen.get(..10).is_some_and(|d| d <= beschikbaar_op);
+    let mut v: Vec<TamOpTijdlijn> = docs
         .into_iter()
-        .filter(|o| o.ontvangen.get(..10).is_some_and(|d| d <= beschikbaar_op))
+        .filter(|o| bekend(&o.ontvangen))
         .map(|o| TamOpTijdlijn {
             id: o.id,
             tam: true,
             datum_bekendmaking: o.metadata.datum_bekendmaking,
             soort: o.metadata.soort,
             titel: o.metadata.titel,
+            bevoegd_gezag: o.metadata.bevoegd_gezag,
+            regeling: o.metadata.regeling,
             automatisch: o.automatisch,
-            vervangen_door: o.vervangen_door.filter(|v| v.ontvangen.get(..10).is_some_and(|d| d <= beschikbaar_op)).map(|v| v.expressie),
+            vervangen_door: o.vervangen_door.filter(|v| bekend(&v.ontvangen)).map(|v| v.expressie),
         })
         .collect();
     v.sort_by(|a, b| a.datum_bekendmaking.cmp(&b.datum_bekendmaking).then(a.id.cmp(&b.id)));
-    Ok(v)
+    v
 }

@@ -19,6 +19,9 @@
 //!   procedureverloop;
 //! - `/tam/{id}`: a document published through TAM (not consolidated): its metadata, why it is
 //!   TAM, the regeling it belongs to, the file as received;
+//! - `/bevoegd-gezag/{code}?beschikbaarOp=`: a bevoegd gezag's regelingen and, in a marked
+//!   "TAM / tijdelijk deel" section, every TAM document it published as known on
+//!   `beschikbaarOp`, also those that belong to no regeling yet;
 //! - `/viewer.css`: the one stylesheet, compiled into the binary.
 //!
 //! Templates are askama (compile-time, HTML auto-escaping) under `api/templates/viewer/`. The
@@ -65,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/versie/{*pad}", get(versie))
         .route("/besluit/{*pad}", get(besluit))
         .route("/tam/{id}", get(tam))
+        .route("/bevoegd-gezag/{naam}", get(bevoegd_gezag))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,6 +249,10 @@ pub fn tam_href(id: &str) -> String {
     format!("/tam/{}", pad(id))
 }
 
+pub fn bevoegd_gezag_href(naam: &str) -> String {
+    format!("/bevoegd-gezag/{}", pad(naam))
+}
+
 pub fn besluit_href(expressie: &str) -> String {
     format!("/besluit/{}", pad(expressie))
 }
@@ -311,7 +319,7 @@ struct RegelingRij {
     href: String,
     titel: String,
     work: String,
-    bevoegd_gezag: String,
+    bevoegd_gezag: Option<Link>,
     soort: String,
     versies: usize,
     status: String,
@@ -326,6 +334,14 @@ struct HomePagina {
     aantal_paginas: usize,
     vorige: Option<String>,
     volgende: Option<String>,
+    /// Every bevoegd gezag with regelingen or TAM documents, with their numbers.
+    gezagen: Vec<GezagRij>,
+}
+
+struct GezagRij {
+    link: Link,
+    regelingen: usize,
+    tam: usize,
 }
 
 async fn home(State(state): State<AppState>, q: Result<Query<Params>, QueryRejection>) -> Response {
@@ -353,6 +369,19 @@ fn home_pagina(st: &AppStateInner, p: &Params) -> Result<String, Fout> {
     werken.sort_by_cached_key(|w| (titel_van(w).to_lowercase(), w.entry.work.clone()));
     let totaal = werken.len();
     let aantal_paginas = totaal.div_ceil(PER_PAGINA).max(1);
+    let mut tellingen: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
+    for w in &werken {
+        if let Some(bg) = w.entry.bevoegd_gezag.as_deref().filter(|b| !b.is_empty()) {
+            tellingen.entry(bg.to_string()).or_default().0 += 1;
+        }
+    }
+    for o in ingest::tam::TamIndex::open(&st.store)?.alle()? {
+        tellingen.entry(o.metadata.bevoegd_gezag).or_default().1 += 1;
+    }
+    let gezagen = tellingen
+        .into_iter()
+        .map(|(bg, (regelingen, tam))| GezagRij { link: Link { href: bevoegd_gezag_href(&bg), tekst: bg }, regelingen, tam })
+        .collect();
     let mut regelingen = Vec::new();
     for w in werken.into_iter().skip((nummer - 1).saturating_mul(PER_PAGINA)).take(PER_PAGINA) {
         let expressies = st.store.index().expressions_of(&w.entry.work)?;
@@ -369,7 +398,7 @@ fn home_pagina(st: &AppStateInner, p: &Params) -> Result<String, Fout> {
         regelingen.push(RegelingRij {
             href: regeling_href(&w.entry.work),
             titel: titel_van(&w),
-            bevoegd_gezag: w.entry.bevoegd_gezag.clone().unwrap_or_default(),
+            bevoegd_gezag: bevoegd_gezag_link(w.entry.bevoegd_gezag.as_deref()),
             soort: soort_van(&w),
             versies: expressies.len(),
             status: status.to_string(),
@@ -384,6 +413,7 @@ fn home_pagina(st: &AppStateInner, p: &Params) -> Result<String, Fout> {
         aantal_paginas,
         vorige: (nummer > 1).then(|| link(nummer - 1)),
         volgende: (nummer < aantal_paginas).then(|| link(nummer + 1)),
+        gezagen,
     }
     .render()?)
 }
@@ -641,22 +671,24 @@ pub struct TamDocument {
 
 /// The TAM documents of `work` as known on `beschikbaar_op`, by bekendmaking date.
 fn tam_documenten(st: &AppStateInner, work: &str, beschikbaar_op: &str) -> Result<Vec<TamDocument>, Fout> {
-    Ok(ingest::tam::op_tijdlijn(&st.store, work, beschikbaar_op)?
-        .into_iter()
-        .map(|d| TamDocument {
-            href: tam_href(&d.id),
-            bestand_href: format!("/api/v1/tam/{}/bestand", pad(&d.id)),
-            titel: d.titel,
-            soort: d.soort,
-            datum: datum_nl(&d.datum_bekendmaking),
-            reden: if d.automatisch {
-                "automatisch via TAM gepubliceerd: de STOP-levering was niet valide".to_string()
-            } else {
-                "aangeleverd via de TAM-route".to_string()
-            },
-            vervangen_door: d.vervangen_door.map(|e| Link { href: versie_href(&e), tekst: kort(work, &e).to_string() }),
-        })
-        .collect())
+    Ok(ingest::tam::op_tijdlijn(&st.store, work, beschikbaar_op)?.into_iter().map(tam_document).collect())
+}
+
+fn tam_document(d: ingest::tam::TamOpTijdlijn) -> TamDocument {
+    let werk = d.regeling.as_deref().unwrap_or_default();
+    TamDocument {
+        href: tam_href(&d.id),
+        bestand_href: format!("/api/v1/tam/{}/bestand", pad(&d.id)),
+        titel: d.titel,
+        soort: d.soort,
+        datum: datum_nl(&d.datum_bekendmaking),
+        reden: if d.automatisch {
+            "automatisch via TAM gepubliceerd: de STOP-levering was niet valide".to_string()
+        } else {
+            "aangeleverd via de TAM-route".to_string()
+        },
+        vervangen_door: d.vervangen_door.map(|e| Link { href: versie_href(&e), tekst: kort(werk, &e).to_string() }),
+    }
 }
 
 #[derive(Template)]
@@ -666,7 +698,7 @@ struct RegelingPagina {
     work: String,
     regeling_href: String,
     canoniek: String,
-    bevoegd_gezag: String,
+    bevoegd_gezag: Option<Link>,
     soort: String,
     afgebroken: bool,
     geldig_op: String,
@@ -851,7 +883,7 @@ fn regeling_pagina(st: &AppStateInner, w: WorkView, p: &Params) -> Result<String
         titel: titel_van(&w),
         regeling_href: regeling_href(&work),
         canoniek: regeling_op(&work, &geldig, &in_werking, &beschikbaar),
-        bevoegd_gezag: w.entry.bevoegd_gezag.clone().unwrap_or_default(),
+        bevoegd_gezag: bevoegd_gezag_link(w.entry.bevoegd_gezag.as_deref()),
         soort: soort_van(&w),
         afgebroken: w.afgebroken,
         geldig_op_nl: datum_nl(&geldig),
@@ -1152,6 +1184,94 @@ fn besluit_pagina(st: &AppStateInner, id: &str) -> Result<String, Fout> {
     .render()?)
 }
 
+/// The link to a bevoegd gezag's page, for a non-empty name.
+fn bevoegd_gezag_link(naam: Option<&str>) -> Option<Link> {
+    naam.map(str::trim).filter(|n| !n.is_empty()).map(|n| Link { href: bevoegd_gezag_href(n), tekst: n.to_string() })
+}
+
+// ---------------------------------------------------------------------------------------------
+// A bevoegd gezag: its regelingen and its TAM documents (tijdelijk deel)
+
+#[derive(Template)]
+#[template(path = "viewer/bevoegd_gezag.html")]
+struct GezagPagina {
+    naam: String,
+    href: String,
+    /// The OINs it delivered its regelingen with.
+    oins: Vec<String>,
+    beschikbaar_op: String,
+    beschikbaar_op_nl: String,
+    regelingen: Vec<RegelingRij>,
+    tam: Vec<GezagTam>,
+}
+
+/// A TAM document on a bevoegd gezag's page, with the regeling it belongs to (if any).
+struct GezagTam {
+    document: TamDocument,
+    regeling: Option<Link>,
+}
+
+async fn bevoegd_gezag(State(state): State<AppState>, Path(naam): Path<String>, q: Result<Query<Params>, QueryRejection>) -> Response {
+    let p = match params(q) {
+        Ok(p) => p,
+        Err(f) => return f.into_response(),
+    };
+    blocking(&state, move |st| gezag_pagina(st, naam.trim(), &p)).await
+}
+
+fn gezag_pagina(st: &AppStateInner, naam: &str, p: &Params) -> Result<String, Fout> {
+    let beschikbaar = datum("beschikbaar op", p.beschikbaar_op.as_deref())?.unwrap_or_else(|| st.vandaag());
+    let werken = st.store.index().works()?;
+    let mut eigen: Vec<&WorkView> = werken
+        .iter()
+        .filter(|w| w.entry.kind == "regeling")
+        .filter(|w| w.entry.bevoegd_gezag.as_deref() == Some(naam) || w.entry.owner_oin.as_deref() == Some(naam))
+        .collect();
+    eigen.sort_by_cached_key(|w| (titel_van(w).to_lowercase(), w.entry.work.clone()));
+    let mut oins: Vec<String> = eigen.iter().filter_map(|w| w.entry.owner_oin.clone()).filter(|o| o != naam).collect();
+    oins.sort();
+    oins.dedup();
+    let namen: Vec<&str> = std::iter::once(naam).chain(oins.iter().map(String::as_str)).collect();
+    let docs = ingest::tam::van_bevoegd_gezag_op(&st.store, &namen, &beschikbaar)?;
+    if eigen.is_empty() && docs.is_empty() && ingest::tam::TamIndex::open(&st.store)?.van_bevoegd_gezag(naam)?.is_empty() {
+        return Err(Fout::niet_gevonden(format!("Er zijn geen regelingen of TAM-documenten van bevoegd gezag {naam}.")));
+    }
+    let mut regelingen = Vec::with_capacity(eigen.len());
+    for w in eigen {
+        let expressies = st.store.index().expressions_of(&w.entry.work)?;
+        regelingen.push(RegelingRij {
+            href: regeling_href(&w.entry.work),
+            titel: titel_van(w),
+            work: w.entry.work.clone(),
+            bevoegd_gezag: None,
+            soort: soort_van(w),
+            versies: expressies.len(),
+            status: String::new(),
+        });
+    }
+    let mut tam = Vec::with_capacity(docs.len());
+    for d in docs {
+        let regeling = match d.regeling.as_deref() {
+            Some(r) => {
+                let titel = werken.iter().find(|w| w.entry.work == r).map(titel_van).unwrap_or_else(|| r.to_string());
+                Some(Link { href: regeling_href(r), tekst: titel })
+            }
+            None => None,
+        };
+        tam.push(GezagTam { document: tam_document(d), regeling });
+    }
+    Ok(GezagPagina {
+        href: bevoegd_gezag_href(naam),
+        naam: naam.to_string(),
+        oins,
+        beschikbaar_op_nl: datum_nl(&beschikbaar),
+        beschikbaar_op: beschikbaar,
+        regelingen,
+        tam,
+    }
+    .render()?)
+}
+
 // ---------------------------------------------------------------------------------------------
 // TAM document
 
@@ -1162,7 +1282,7 @@ struct TamPagina {
     href: String,
     titel: String,
     soort: String,
-    bevoegd_gezag: String,
+    bevoegd_gezag: Option<Link>,
     bekendgemaakt: String,
     ontvangen: String,
     regeling: Option<Link>,
@@ -1196,7 +1316,7 @@ fn tam_pagina(st: &AppStateInner, id: &str) -> Result<String, Fout> {
         href: tam_href(&o.id),
         titel: o.metadata.titel.clone(),
         soort: o.metadata.soort.clone(),
-        bevoegd_gezag: o.metadata.bevoegd_gezag.clone(),
+        bevoegd_gezag: bevoegd_gezag_link(Some(&o.metadata.bevoegd_gezag)),
         bekendgemaakt: datum_nl(&o.metadata.datum_bekendmaking),
         ontvangen: o.ontvangen.clone(),
         regeling,
