@@ -133,9 +133,12 @@ pub struct Tijdreis {
     /// Per toestand, its key in the engine's terms (derived; `None`: not reconstructible).
     #[serde(skip)]
     sleutels: Vec<Option<Sleutel>>,
-    /// Hash of a key -> the toestanden with it (derived).
+    /// Hash of a key -> the last toestand with it (derived) ...
     #[serde(skip)]
-    nummers: FxHashMap<u64, Vec<u32>>,
+    nummers: FxHashMap<u64, u32>,
+    /// ... and per toestand the one before it with the same hash (`u32::MAX`: none).
+    #[serde(skip)]
+    eerder: Vec<u32>,
     #[serde(skip)]
     min_jwv: Option<i32>,
     #[serde(skip)]
@@ -166,6 +169,7 @@ impl Tijdreis {
     /// versiebeheer (restored with [`Instrument::herstel`] first).
     pub fn herstel(&mut self, instr: &Instrument) {
         self.nummers = FxHashMap::default();
+        self.eerder = vec![u32::MAX; self.toestanden.len()];
         self.sleutels = self
             .toestanden
             .iter()
@@ -184,7 +188,10 @@ impl Tijdreis {
             .collect();
         for (i, s) in self.sleutels.iter().enumerate() {
             if let Some(s) = s {
-                self.nummers.entry(sleutel_hash(s.jwv, s.gv, &s.iwt, s.inhoud_hash)).or_default().push(i as u32);
+                let h = sleutel_hash(s.jwv, s.gv, &s.iwt, s.inhoud_hash);
+                if let Some(vorige) = self.nummers.insert(h, i as u32) {
+                    self.eerder[i] = vorige;
+                }
             }
         }
         for m in &mut self.momenten {
@@ -197,9 +204,12 @@ impl Tijdreis {
     /// The number of a toestand; `maak` gives it in the output's terms when it is new.
     fn nummer(&mut self, jwv: Datum, gv: Datum, iwt: &[u32], inhoud: &Regel, maak: impl FnOnce() -> CompleteToestand) -> u32 {
         let h = sleutel_hash(jwv, gv, iwt, inhoud.hash);
-        let lijst = self.nummers.entry(h).or_default();
-        for &n in lijst.iter() {
-            let Some(s) = self.sleutels[n as usize].as_mut() else { continue };
+        let eerste = self.nummers.get(&h).copied();
+        let mut volgende = eerste.unwrap_or(u32::MAX);
+        while volgende != u32::MAX {
+            let n = volgende;
+            volgende = self.eerder.get(n as usize).copied().unwrap_or(u32::MAX);
+            let Some(s) = self.sleutels.get_mut(n as usize).and_then(Option::as_mut) else { continue };
             if s.jwv != jwv || s.gv != gv || s.iwt != iwt || s.inhoud_hash != inhoud.hash {
                 continue;
             }
@@ -214,7 +224,9 @@ impl Tijdreis {
             }
         }
         let n = self.toestanden.len() as u32;
-        lijst.push(n);
+        self.nummers.insert(h, n);
+        self.eerder.resize(n as usize, u32::MAX);
+        self.eerder.push(eerste.unwrap_or(u32::MAX));
         self.toestanden.push(maak());
         self.sleutels.push(Some(Sleutel { jwv, gv, iwt: iwt.to_vec(), inhoud: inhoud.inhoud.clone(), inhoud_hash: inhoud.hash }));
         n

@@ -257,6 +257,12 @@ struct Index {
 }
 
 impl Index {
+    fn leeg(&mut self) {
+        self.hashes.clear();
+        self.volgende.clear();
+        self.eerste.clear();
+    }
+
     fn met_ruimte(n: usize) -> Index {
         let groot = n >= KLEIN;
         Index {
@@ -323,6 +329,13 @@ fn knoop_hash(ouder: u32, extra: &[u32]) -> u64 {
 }
 
 impl Knopen {
+    fn leeg(&mut self) {
+        self.knopen.clear();
+        self.doelen.clear();
+        self.index.leeg();
+        self.oud_nul = GEEN;
+    }
+
     /// An empty table with room for as much as `zo` holds.
     fn met_ruimte(zo: &Knopen) -> Knopen {
         Knopen {
@@ -421,6 +434,13 @@ fn inhoud_hash(iwt: &[u32], basis: u32) -> u64 {
 }
 
 impl Inhouden {
+    fn leeg(&mut self) {
+        self.sleutels.clear();
+        self.inhoud.clear();
+        self.iwt.clear();
+        self.index.leeg();
+    }
+
     /// An empty table with room for as much as `zo` holds.
     fn met_ruimte(zo: &Inhouden) -> Inhouden {
         Inhouden {
@@ -454,6 +474,34 @@ pub(crate) struct Geheugen {
     kenmerken: Vec<Kenmerk>,
     knopen: Knopen,
     inhouden: Inhouden,
+    /// The emptied tables of the determination before, for the next one to fill (fewer
+    /// allocations).
+    vrij: (Vec<Kenmerk>, Knopen, Inhouden),
+}
+
+/// A set of small numbers (branches, nodes); the first 64 without allocating.
+#[derive(Clone, Debug, Default)]
+struct Bits {
+    klein: u64,
+    groot: Vec<u64>,
+}
+
+impl Bits {
+    fn zet(&mut self, i: usize) {
+        if i < 64 {
+            self.klein |= 1 << i;
+        } else {
+            let w = i / 64 - 1;
+            if self.groot.len() <= w {
+                self.groot.resize(w + 1, 0);
+            }
+            self.groot[w] |= 1 << (i % 64);
+        }
+    }
+
+    fn heeft(&self, i: usize) -> bool {
+        if i < 64 { self.klein >> i & 1 == 1 } else { self.groot.get(i / 64 - 1).is_some_and(|w| w >> (i % 64) & 1 == 1) }
+    }
 }
 
 /// Above this many changed branches a determination starts afresh (checking each remembered
@@ -468,15 +516,14 @@ pub(crate) struct Bepaling<'a> {
     /// momentopname, both as known at bekendOp (looked up once instead of per question).
     takken: Vec<Tak<'a>>,
     /// Branches of the initial doelen.
-    initieel: Vec<u32>,
     kenmerken: Vec<Kenmerk>,
     /// The previous determination, and what changed since.
     vorig: Geheugen,
     hergebruik: bool,
-    gewijzigd: Vec<bool>,
+    gewijzigd: Bits,
     gewijzigd_lijst: Vec<u32>,
     /// Per node of the previous determination: its set contains a changed doel.
-    vuil: Vec<bool>,
+    vuil: Bits,
     knopen: Knopen,
     inhouden: Inhouden,
 }
@@ -492,6 +539,10 @@ struct Tak<'a> {
     laatste: Option<&'a Momentopname>,
 }
 
+/// A candidate version of a toestand (`None`: an explicitly unknown one) with the doelen that
+/// have it and their gemaaktOp.
+type Kandidaat = (Option<u32>, Vec<(u32, Tijdstip)>);
+
 /// One actuele toestand before its content is determined.
 struct Actueel {
     jwv: Datum,
@@ -504,11 +555,12 @@ impl<'a> Bepaling<'a> {
         instr: &'a Instrument,
         tijdstempels: &'a FxHashMap<String, Vec<TijdstempelMoment>>,
         bekend_op: Datum,
-        vorig: Geheugen,
+        mut vorig: Geheugen,
     ) -> Bepaling<'a> {
         let n = instr.branches.len();
         let mut takken = Vec::with_capacity(n);
-        let mut kenmerken = Vec::with_capacity(n);
+        let (mut kenmerken, vrije_knopen, vrije_inhouden) = std::mem::take(&mut vorig.vrij);
+        kenmerken.reserve(n);
         for b in &instr.branches {
             let lijst: &[TijdstempelMoment] = tijdstempels.get(&b.doel).map(Vec::as_slice).unwrap_or(&[]);
             let positie = lijst.iter().rposition(|t| t.bekend_op <= bekend_op);
@@ -527,23 +579,13 @@ impl<'a> Bepaling<'a> {
                 laatste_tijdstempel: lijst.last().copied(),
             });
         }
-        let initieel = instr
-            .initiele_doelen
-            .iter()
-            .flatten()
-            .filter_map(|d| instr.branch_index(d))
-            .map(|i| i as u32)
-            .collect();
-        let mut gewijzigd = Vec::new();
+        let mut gewijzigd = Bits::default();
         let mut gewijzigd_lijst = Vec::new();
         let mut hergebruik = !vorig.kenmerken.is_empty() && vorig.kenmerken.len() <= n;
         if hergebruik {
             for (i, k) in kenmerken.iter().enumerate() {
                 if vorig.kenmerken.get(i) != Some(k) {
-                    if gewijzigd.is_empty() {
-                        gewijzigd = vec![false; n];
-                    }
-                    gewijzigd[i] = true;
+                    gewijzigd.zet(i);
                     gewijzigd_lijst.push(i as u32);
                     if gewijzigd_lijst.len() > MAX_GEWIJZIGD {
                         hergebruik = false;
@@ -554,24 +596,22 @@ impl<'a> Bepaling<'a> {
         }
         // vuil[id]: node `id` of the previous table contains a changed doel (parents come
         // before their children).
-        let mut vuil = Vec::new();
+        let mut vuil = Bits::default();
         if hergebruik && !gewijzigd_lijst.is_empty() {
             let k = &vorig.knopen;
-            vuil.reserve(k.knopen.len() + 1);
-            vuil.push(false);
             for id in 1..=k.knopen.len() as u32 {
-                let v = vuil[k.knoop_van(id).ouder as usize]
-                    || k.extra(id).iter().any(|&d| gewijzigd.get(d as usize).copied().unwrap_or(true));
-                vuil.push(v);
+                if vuil.heeft(k.knoop_van(id).ouder as usize) || k.extra(id).iter().any(|&d| gewijzigd.heeft(d as usize)) {
+                    vuil.zet(id as usize);
+                }
             }
         }
-        let knopen = Knopen { oud_nul: if hergebruik { 0 } else { GEEN }, ..Knopen::met_ruimte(&vorig.knopen) };
-        let inhouden = Inhouden::met_ruimte(&vorig.inhouden);
+        let mut knopen = if vrije_knopen.index.hashes.capacity() > 0 { vrije_knopen } else { Knopen::met_ruimte(&vorig.knopen) };
+        knopen.oud_nul = if hergebruik { 0 } else { GEEN };
+        let inhouden = if vrije_inhouden.index.hashes.capacity() > 0 { vrije_inhouden } else { Inhouden::met_ruimte(&vorig.inhouden) };
         Bepaling {
             instr,
             bekend_op,
             takken,
-            initieel,
             kenmerken,
             vorig,
             hergebruik,
@@ -585,7 +625,11 @@ impl<'a> Bepaling<'a> {
 
     /// What this determination leaves for the next one.
     pub(crate) fn geheugen(self) -> Geheugen {
-        Geheugen { kenmerken: self.kenmerken, knopen: self.knopen, inhouden: self.inhouden }
+        let Geheugen { mut kenmerken, mut knopen, mut inhouden, .. } = self.vorig;
+        kenmerken.clear();
+        knopen.leeg();
+        inhouden.leeg();
+        Geheugen { kenmerken: self.kenmerken, knopen: self.knopen, inhouden: self.inhouden, vrij: (kenmerken, knopen, inhouden) }
     }
 
     /// The content with number `i` (from [`ToestandC::inhoud`]).
@@ -617,7 +661,7 @@ impl<'a> Bepaling<'a> {
                 && !m.teruggetrokken
             {
                 out.push((i as u32, jwv, ts.geldig_vanaf.unwrap_or(jwv)));
-                if self.initieel.contains(&(i as u32)) {
+                if !initieel_in_werking && self.instr.initiele_doelen.as_ref().is_some_and(|d| d.contains(&self.instr.branches[i].doel)) {
                     initieel_in_werking = true;
                 }
             }
@@ -625,7 +669,7 @@ impl<'a> Bepaling<'a> {
         if !initieel_in_werking {
             return Vec::new();
         }
-        out.sort_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+        out.sort_by_key(|a| (a.1, a.2));
         out
     }
 
@@ -722,7 +766,7 @@ impl<'a> Bepaling<'a> {
             return true;
         }
         for &d in iwt {
-            if self.gewijzigd[d as usize] {
+            if self.gewijzigd.heeft(d as usize) {
                 return false;
             }
             if let Some(m) = self.instr.branches[d as usize].momentopnamen.last() {
@@ -730,7 +774,7 @@ impl<'a> Bepaling<'a> {
                 // them), and so are the doelen whose branches the content looks at.
                 let hangt_af = match &m.cumulatief {
                     Some(c) => self.gewijzigd_lijst.iter().any(|&g| bijdrage(c, g).is_some()),
-                    None => m.doelen.iter().any(|&x| self.gewijzigd.get(x as usize).copied().unwrap_or(true)),
+                    None => m.doelen.iter().any(|&x| self.gewijzigd.heeft(x as usize)),
                 };
                 if hangt_af {
                     return false;
@@ -750,7 +794,7 @@ impl<'a> Bepaling<'a> {
         }
         if self.hergebruik {
             let oud = self.knopen.oud(basis);
-            if oud != GEEN && !self.vuil.get(oud as usize).copied().unwrap_or(false) && self.ongewijzigd(iwt) {
+            if oud != GEEN && !self.vuil.heeft(oud as usize) && self.ongewijzigd(iwt) {
                 let v = &self.vorig.inhouden;
                 if let Some(j) = v.zoek(iwt, oud, inhoud_hash(iwt, oud)) {
                     let inhoud = v.inhoud[j as usize].clone();
@@ -767,7 +811,7 @@ impl<'a> Bepaling<'a> {
     /// branch index.
     fn bepaal_inhoud(&self, iwt: &[u32], basisversiedoelen: &[u32]) -> InhoudC {
         // (version, or None for an explicitly unknown one; the doelen that have it)
-        let mut kandidaten: Vec<(Option<u32>, Vec<(u32, Tijdstip)>)> = Vec::new();
+        let mut kandidaten: Vec<Kandidaat> = Vec::new();
         let mut onbekend = 0usize;
         let mut gezien: Vec<u32> = Vec::new();
         let mut te_verwerken: Vec<(u32, Option<Tijdstip>, Option<Tijdstip>)> = Vec::new();
@@ -875,10 +919,15 @@ impl<'a> Bepaling<'a> {
             {
                 let mut doelen = std::mem::take(&mut iwt);
                 self.sorteer(&mut doelen);
-                let mut extra = doelen.clone();
-                extra.sort_unstable();
+                let volgende = if let [d] = doelen.as_slice() {
+                    self.basis(voorgaande, &[*d])
+                } else {
+                    let mut extra = doelen.clone();
+                    extra.sort_unstable();
+                    self.basis(voorgaande, &extra)
+                };
                 toestanden.push(Actueel { jwv: l, iwt: doelen, basis: voorgaande });
-                voorgaande = self.basis(voorgaande, &extra);
+                voorgaande = volgende;
                 laatste_jwv = None;
             }
             if laatste_jwv.is_none() {
@@ -951,6 +1000,9 @@ impl<'a> Bepaling<'a> {
         }
         // The basis of a toestand made after `t`: t's basis plus t's doelen.
         fn basis_van(b: &mut Bepaling<'_>, t: &T) -> u32 {
+            if let [d] = t.iwt.as_slice() {
+                return b.basis(t.basis, &[*d]);
+            }
             let mut extra = t.iwt.clone();
             extra.sort_unstable();
             b.basis(t.basis, &extra)

@@ -546,7 +546,7 @@ impl<'v, 'a> Werk<'v, 'a> {
             module_bekend_op: module_bekend_op(u, g),
             werken: Vec::new(),
             aangeraakt: Vec::new(),
-            undo: Vec::new(),
+            undo: Vec::with_capacity(4 * u.instrumenten.len() + 3 * u.tijdstempels.len() + 1),
             nieuwe_doelen: Vec::new(),
             meldingen: Vec::new(),
             bekend_op: None,
@@ -962,29 +962,25 @@ impl<'v, 'a> Werk<'v, 'a> {
                     None => verwerkt.push((gevonden.0, collectie, gevonden, is_basis)),
                 }
                 match collectie {
-                    "Basisversie" => {
-                        if teruggetrokken && !e.doelen.contains(&v.doel) {
-                            self.fout(
-                                "RB5023",
-                                format!(
-                                    "Teruggetrokken branch ({},@{ref_gemaakt}) mag geen basisversie zijn voor de branch(es) {}, @{g}.",
-                                    v.doel,
-                                    e.doelen.join(", ")
-                                ),
-                            );
-                        }
+                    "Basisversie" if teruggetrokken && !e.doelen.contains(&v.doel) => {
+                        self.fout(
+                            "RB5023",
+                            format!(
+                                "Teruggetrokken branch ({},@{ref_gemaakt}) mag geen basisversie zijn voor de branch(es) {}, @{g}.",
+                                v.doel,
+                                e.doelen.join(", ")
+                            ),
+                        );
                     }
-                    "VervlochtenVersie" => {
-                        if teruggetrokken {
-                            let eigen_doel = self.vb.instrumenten[&e.work].branches[r.0].doel.clone();
-                            self.fout(
-                                "RB5023",
-                                format!(
-                                    "Teruggetrokken branch ({},@{ref_gemaakt}) mag niet vervlochten worden met een andere branch ({eigen_doel}, @{g}).",
-                                    v.doel
-                                ),
-                            );
-                        }
+                    "VervlochtenVersie" if teruggetrokken => {
+                        let eigen_doel = self.vb.instrumenten[&e.work].branches[r.0].doel.clone();
+                        self.fout(
+                            "RB5023",
+                            format!(
+                                "Teruggetrokken branch ({},@{ref_gemaakt}) mag niet vervlochten worden met een andere branch ({eigen_doel}, @{g}).",
+                                v.doel
+                            ),
+                        );
                     }
                     _ => {}
                 }
@@ -1099,13 +1095,21 @@ impl<'v, 'a> Werk<'v, 'a> {
             return false;
         }
         gedaan.push((nr, r));
-        let refs: Vec<Ref> = m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).copied().collect();
         let mut valide = true;
-        for v in refs {
-            if self.vb.instrumenten[&self.werken[nr as usize]].momentopname(v).cumulatief.is_none()
-                && !self.cumulatief_voor(nr, v, &mut cyclisch.clone(), gedaan)
-            {
-                valide = false;
+        // Usually every reference is to a momentopname whose contributions are known.
+        let open = |v: &Ref| instr.momentopname(*v).cumulatief.is_none();
+        if m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).any(open) {
+            let refs: Vec<Ref> = m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).copied().collect();
+            for v in refs {
+                if self.vb.instrumenten[&self.werken[nr as usize]].momentopname(v).cumulatief.is_none() {
+                    // Each reference sees the chain up to here, not its siblings' additions.
+                    let lengte = cyclisch.len();
+                    let ok = self.cumulatief_voor(nr, v, cyclisch, gedaan);
+                    cyclisch.truncate(lengte);
+                    if !ok {
+                        valide = false;
+                    }
+                }
             }
         }
         if valide {
@@ -1119,7 +1123,9 @@ impl<'v, 'a> Werk<'v, 'a> {
         let instr = &self.vb.instrumenten[&self.werken[nr as usize]];
         let m = instr.momentopname(r);
         let eigen_doel = instr.branches[r.0].doel.as_str();
-        let mut acc: Cumulatief = Vec::new();
+        let mut acc: Cumulatief = Vec::with_capacity(
+            m.basisversies.first().and_then(|v| instr.momentopname(*v).cumulatief.as_ref()).map_or(0, |c| c.len()) + m.doelen.len(),
+        );
         let mut fouten: Vec<(&str, String)> = Vec::new();
         for v in &m.basisversies {
             if let Some(c) = &instr.momentopname(*v).cumulatief {

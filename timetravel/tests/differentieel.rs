@@ -211,7 +211,7 @@ fn maak(rng: &mut Rng, g: &mut Geheugen, i: usize) -> (Uitwisseling, Option<BTre
                 }
                 u.instrumenten.push(e);
             }
-            45..75 | 75..80 => {
+            45..80 => {
                 let mut kandidaten = overal.clone();
                 kandidaten.extend(gebruikt.iter().map(|(_, d)| *d));
                 if rng.kans(30) {
