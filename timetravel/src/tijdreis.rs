@@ -66,7 +66,7 @@ pub fn datum(dag: i32) -> String {
 struct Sleutel {
     jwv: Datum,
     gv: Datum,
-    iwt: Vec<u32>,
+    iwt: crate::toestanden::Iwt,
     inhoud: Arc<InhoudC>,
     inhoud_hash: u64,
 }
@@ -174,7 +174,7 @@ impl Tijdreis {
             .toestanden
             .iter()
             .map(|t| {
-                let iwt: Option<Vec<u32>> =
+                let iwt: Option<crate::toestanden::Iwt> =
                     t.inwerkingtredingsdoelen.iter().map(|d| instr.branch_index(d).map(|i| i as u32)).collect();
                 let regel = Regel::new(InhoudC::van(&t.inhoud, instr)?);
                 Some(Sleutel {
@@ -210,7 +210,7 @@ impl Tijdreis {
             let n = volgende;
             volgende = self.eerder.get(n as usize).copied().unwrap_or(u32::MAX);
             let Some(s) = self.sleutels.get_mut(n as usize).and_then(Option::as_mut) else { continue };
-            if s.jwv != jwv || s.gv != gv || s.iwt != iwt || s.inhoud_hash != inhoud.hash {
+            if s.jwv != jwv || s.gv != gv || s.iwt.as_slice() != iwt || s.inhoud_hash != inhoud.hash {
                 continue;
             }
             if Arc::ptr_eq(&s.inhoud, &inhoud.inhoud) {
@@ -228,7 +228,7 @@ impl Tijdreis {
         self.eerder.resize(n as usize, u32::MAX);
         self.eerder.push(eerste.unwrap_or(u32::MAX));
         self.toestanden.push(maak());
-        self.sleutels.push(Some(Sleutel { jwv, gv, iwt: iwt.to_vec(), inhoud: inhoud.inhoud.clone(), inhoud_hash: inhoud.hash }));
+        self.sleutels.push(Some(Sleutel { jwv, gv, iwt: iwt.into(), inhoud: inhoud.inhoud.clone(), inhoud_hash: inhoud.hash }));
         n
     }
 

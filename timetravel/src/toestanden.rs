@@ -25,6 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use rustc_hash::{FxHashMap, FxHasher};
+use smallvec::SmallVec;
 
 use serde::{Deserialize, Serialize};
 
@@ -213,13 +214,16 @@ impl InhoudC {
     }
 }
 
+/// Inwerkingtredingsdoelen (branch indices); mostly one.
+pub(crate) type Iwt = SmallVec<[u32; 2]>;
+
 /// One complete toestand in the engine's terms, as a determination gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ToestandC {
     pub jwv: Datum,
     pub gv: Datum,
     /// Sorted by doel.
-    pub iwt: Vec<u32>,
+    pub iwt: Iwt,
     /// Index into the determination's contents, or [`NIET_IN_WERKING`].
     pub inhoud: u32,
 }
@@ -521,7 +525,7 @@ pub(crate) struct Bepaling<'a> {
     vorig: Geheugen,
     hergebruik: bool,
     gewijzigd: Bits,
-    gewijzigd_lijst: Vec<u32>,
+    gewijzigd_lijst: SmallVec<[u32; 8]>,
     /// Per node of the previous determination: its set contains a changed doel.
     vuil: Bits,
     knopen: Knopen,
@@ -541,12 +545,12 @@ struct Tak<'a> {
 
 /// A candidate version of a toestand (`None`: an explicitly unknown one) with the doelen that
 /// have it and their gemaaktOp.
-type Kandidaat = (Option<u32>, Vec<(u32, Tijdstip)>);
+type Kandidaat = (Option<u32>, SmallVec<[(u32, Tijdstip); 2]>);
 
 /// One actuele toestand before its content is determined.
 struct Actueel {
     jwv: Datum,
-    iwt: Vec<u32>,
+    iwt: Iwt,
     basis: u32,
 }
 
@@ -580,7 +584,7 @@ impl<'a> Bepaling<'a> {
             });
         }
         let mut gewijzigd = Bits::default();
-        let mut gewijzigd_lijst = Vec::new();
+        let mut gewijzigd_lijst = SmallVec::new();
         let mut hergebruik = !vorig.kenmerken.is_empty() && vorig.kenmerken.len() <= n;
         if hergebruik {
             for (i, k) in kenmerken.iter().enumerate() {
@@ -651,7 +655,7 @@ impl<'a> Bepaling<'a> {
 
     /// (doel, jwv, gv-or-jwv) for every doel that leads to a toestand, sorted by (jwv, gv).
     fn tijdstempel_momentopnamen(&self) -> Vec<(u32, Datum, Datum)> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.takken.len());
         let mut initieel_in_werking = false;
         for (i, tak) in self.takken.iter().enumerate() {
             let Some(ts) = tak.tijdstempel else { continue };
@@ -811,9 +815,9 @@ impl<'a> Bepaling<'a> {
     /// branch index.
     fn bepaal_inhoud(&self, iwt: &[u32], basisversiedoelen: &[u32]) -> InhoudC {
         // (version, or None for an explicitly unknown one; the doelen that have it)
-        let mut kandidaten: Vec<Kandidaat> = Vec::new();
+        let mut kandidaten: SmallVec<[Kandidaat; 2]> = SmallVec::new();
         let mut onbekend = 0usize;
-        let mut gezien: Vec<u32> = Vec::new();
+        let mut gezien: SmallVec<[u32; 4]> = SmallVec::new();
         let mut te_verwerken: Vec<(u32, Option<Tijdstip>, Option<Tijdstip>)> = Vec::new();
         for &doel in iwt {
             if gezien.contains(&doel) {
@@ -824,11 +828,11 @@ impl<'a> Bepaling<'a> {
             match m.expressie {
                 Some(v) => match kandidaten.iter_mut().find(|(k, _)| *k == Some(v)) {
                     Some((_, l)) => l.push((doel, m.gemaakt_op)),
-                    None => kandidaten.push((Some(v), vec![(doel, m.gemaakt_op)])),
+                    None => kandidaten.push((Some(v), smallvec::smallvec![(doel, m.gemaakt_op)])),
                 },
                 None => {
                     onbekend += 1;
-                    kandidaten.push((None, vec![(doel, m.gemaakt_op)]));
+                    kandidaten.push((None, smallvec::smallvec![(doel, m.gemaakt_op)]));
                     for &d in &m.doelen {
                         let mut verwerkt = None;
                         if let Some(b) = self.instr.branches.get(d as usize) {
@@ -905,9 +909,9 @@ impl<'a> Bepaling<'a> {
     /// received on `ontvangen_op`.
     pub(crate) fn actuele_toestanden(&mut self, gemaakt_op: &str, ontvangen_op: &str) -> ActueleToestanden {
         let ontvangen = Datum::parse(ontvangen_op).unwrap_or_default();
-        let mut toestanden: Vec<Actueel> = Vec::new();
+        let mut toestanden: Vec<Actueel> = Vec::with_capacity(self.takken.len());
         let mut voorgaande: u32 = 0;
-        let mut iwt: Vec<u32> = Vec::new();
+        let mut iwt: Iwt = Iwt::new();
         let mut laatste_jwv: Option<Datum> = None;
         let mut jwv_start: Option<Datum> = None;
         for (doel, jwv, _) in self.tijdstempel_momentopnamen() {
@@ -994,7 +998,7 @@ impl<'a> Bepaling<'a> {
         struct T {
             jwv: Datum,
             gv: Datum,
-            iwt: Vec<u32>,
+            iwt: Iwt,
             basis: u32,
             niet_in_werking: bool,
         }
@@ -1009,8 +1013,8 @@ impl<'a> Bepaling<'a> {
         }
         // `nu`: every toestand made; `geldend`: indexes into `nu` of the toestanden that apply
         // at the current jwv, ordered by gv; `vg`: index in `geldend` of the previous one.
-        let mut nu: Vec<T> = Vec::new();
-        let mut geldend: Vec<usize> = Vec::new();
+        let mut nu: Vec<T> = Vec::with_capacity(2 * self.takken.len() + 1);
+        let mut geldend: Vec<usize> = Vec::with_capacity(self.takken.len());
         let mut vg: isize = -1;
 
         fn tussenliggend(
@@ -1053,7 +1057,7 @@ impl<'a> Bepaling<'a> {
                     }
                 }
             }
-            let mut t = T { jwv, gv, iwt: vec![doel], basis: 0, niet_in_werking: false };
+            let mut t = T { jwv, gv, iwt: smallvec::smallvec![doel], basis: 0, niet_in_werking: false };
             match zelfde {
                 None => {
                     vg = geldend.len() as isize - 1;
@@ -1097,7 +1101,7 @@ impl<'a> Bepaling<'a> {
             tussenliggend(self, &mut nu, &mut geldend, None, vg);
         }
         if let Some((u, doelen)) = uitgewerkt {
-            nu.push(T { jwv: u, gv: u, iwt: doelen, basis: 0, niet_in_werking: true });
+            nu.push(T { jwv: u, gv: u, iwt: doelen.into(), basis: 0, niet_in_werking: true });
         }
         let mut uit = Vec::with_capacity(nu.len());
         for mut t in nu {

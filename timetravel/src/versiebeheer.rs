@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use serde::{Deserialize, Serialize};
 use stop::Melding;
@@ -499,19 +500,19 @@ struct Werk<'v, 'a> {
     g: Tijdstip,
     module_bekend_op: Datum,
     /// The works this exchange refers to, numbered in order of appearance.
-    werken: Vec<String>,
+    werken: SmallVec<[String; 2]>,
     /// Works touched (their branches are registered per doel on commit).
-    aangeraakt: Vec<u32>,
+    aangeraakt: SmallVec<[u32; 4]>,
     undo: Vec<Undo>,
-    nieuwe_doelen: Vec<&'a str>,
+    nieuwe_doelen: SmallVec<[&'a str; 4]>,
     meldingen: Vec<Melding>,
     /// Max bekendOp over the processed elements.
     bekend_op: Option<Datum>,
     /// Works whose toestanden must be determined again.
-    instrumenten: Vec<u32>,
-    eerste_bekend_op: Vec<(u32, Datum)>,
+    instrumenten: SmallVec<[u32; 4]>,
+    eerste_bekend_op: SmallVec<[(u32, Datum); 4]>,
     /// Momentopnamen added by this exchange: (work, ref, element index).
-    toegevoegd: Vec<(u32, Ref, usize)>,
+    toegevoegd: SmallVec<[(u32, Ref, usize); 4]>,
 }
 
 fn element_naam(e: &InstrumentElement) -> &'static str {
@@ -544,15 +545,15 @@ impl<'v, 'a> Werk<'v, 'a> {
             u,
             g,
             module_bekend_op: module_bekend_op(u, g),
-            werken: Vec::new(),
-            aangeraakt: Vec::new(),
+            werken: SmallVec::new(),
+            aangeraakt: SmallVec::new(),
             undo: Vec::with_capacity(4 * u.instrumenten.len() + 3 * u.tijdstempels.len() + 1),
-            nieuwe_doelen: Vec::new(),
+            nieuwe_doelen: SmallVec::new(),
             meldingen: Vec::new(),
             bekend_op: None,
-            instrumenten: Vec::new(),
-            eerste_bekend_op: Vec::new(),
-            toegevoegd: Vec::new(),
+            instrumenten: SmallVec::new(),
+            eerste_bekend_op: SmallVec::new(),
+            toegevoegd: SmallVec::new(),
         }
     }
 
@@ -926,7 +927,7 @@ impl<'v, 'a> Werk<'v, 'a> {
         let naam = element_naam(e);
         let g = self.u.gemaakt_op.as_str();
         // branch -> (collectie, ref, is_basisversie)
-        let mut verwerkt: Vec<(usize, &'static str, Ref, bool)> = Vec::new();
+        let mut verwerkt: SmallVec<[(usize, &'static str, Ref, bool); 4]> = SmallVec::new();
         for (collectie, lijst) in
             [("Basisversie", &e.basisversies), ("VervlochtenVersie", &e.vervlochten), ("OntvlochtenVersie", &e.ontvlochten)]
         {
@@ -1056,17 +1057,23 @@ impl<'v, 'a> Werk<'v, 'a> {
 
     fn bepaal_cumulatieve_bijdragen(&mut self) {
         // (work, ref): references never leave their instrument.
-        let mut gedaan: Vec<(u32, Ref)> = Vec::new();
+        let mut gedaan: SmallVec<[(u32, Ref); 8]> = SmallVec::new();
         let toegevoegd = std::mem::take(&mut self.toegevoegd);
         for &(nr, r, _) in &toegevoegd {
             if !gedaan.contains(&(nr, r)) {
-                self.cumulatief_voor(nr, r, &mut Vec::new(), &mut gedaan);
+                self.cumulatief_voor(nr, r, &mut SmallVec::new(), &mut gedaan);
             }
         }
         self.toegevoegd = toegevoegd;
     }
 
-    fn cumulatief_voor(&mut self, nr: u32, r: Ref, cyclisch: &mut Vec<Ref>, gedaan: &mut Vec<(u32, Ref)>) -> bool {
+    fn cumulatief_voor(
+        &mut self,
+        nr: u32,
+        r: Ref,
+        cyclisch: &mut SmallVec<[Ref; 8]>,
+        gedaan: &mut SmallVec<[(u32, Ref); 8]>,
+    ) -> bool {
         let instr = &self.vb.instrumenten[&self.werken[nr as usize]];
         let m = instr.momentopname(r);
         if m.cumulatief.is_some() {
@@ -1099,7 +1106,7 @@ impl<'v, 'a> Werk<'v, 'a> {
         // Usually every reference is to a momentopname whose contributions are known.
         let open = |v: &Ref| instr.momentopname(*v).cumulatief.is_none();
         if m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).any(open) {
-            let refs: Vec<Ref> = m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).copied().collect();
+            let refs: SmallVec<[Ref; 4]> = m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).copied().collect();
             for v in refs {
                 if self.vb.instrumenten[&self.werken[nr as usize]].momentopname(v).cumulatief.is_none() {
                     // Each reference sees the chain up to here, not its siblings' additions.
@@ -1312,7 +1319,7 @@ impl<'v, 'a> Werk<'v, 'a> {
         self.noteer_bekend_op(bekend_op);
         // Every instrument with a (not withdrawn) branch for the doel is touched: those
         // registered for the doel, and those given a branch for it in this exchange.
-        let mut nrs: Vec<u32> = Vec::new();
+        let mut nrs: SmallVec<[u32; 4]> = SmallVec::new();
         if let Some(ws) = self.vb.doel_instrumenten.get(&t.doel) {
             for w in ws {
                 let nr = match self.werken.iter().position(|x| x == w) {
