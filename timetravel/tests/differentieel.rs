@@ -411,6 +411,18 @@ fn draai(seed: u64, lengte: usize, doelen: usize) {
             (Err(a), Ok(_)) => panic!("{context}: rejected, the reference accepts it: {a:?}"),
         }
         vergelijk_vragen(&nieuw, &oud, &g, i + 1 == lengte, &context);
+        // The time-travel index itself: the same distinct toestanden in the same order, the
+        // same moments and anchors.
+        for work in WERKEN {
+            assert_eq!(nieuw.tijdreis.get(work).map(json), oud.tijdreis.get(work).map(json), "{context}: time-travel index of {work}");
+        }
+        // Now and then the state goes through JSON, as ingest persists and loads it: the
+        // derived lookups and the memo are rebuilt, and the next exchanges must not notice.
+        if rng.kans(15) {
+            let tekst = serde_json::to_string(&nieuw).expect("serialises");
+            nieuw = serde_json::from_str(&tekst).expect("deserialises");
+            nieuw.herstel();
+        }
     }
 }
 
