@@ -9,6 +9,7 @@
 //! * [`toestanden`]: actuele toestanden (juridischWerkend axis) and complete toestanden
 //!   (juridischWerkend × geldig), with samenloop (onvolledig), intrekking, terugwerkende kracht.
 //! * [`tijdreis`]: the per-instrument time-travel index over all four axes.
+//! * [`tijd`]: dates and moments as integers that order as STOP's strings do.
 //! * [`conformance`]: the runner for the `stop-conformance/1` scenario suite.
 //!
 //! The semantics are those of the STOP standard as implemented by KOOP's reference simulator;
@@ -16,7 +17,8 @@
 //! pipeline (`ingest`) persists it as derived data of the ledger.
 //!
 //! [`Engine::verwerk`] updates only the instruments an exchange touches: its cost grows with
-//! their history, never with the size of the whole state.
+//! their history, never with the size of the whole state; within an instrument it determines
+//! again only the contents of toestanden whose inputs changed (see [`toestanden`]).
 
 pub mod afleiding;
 pub mod conformance;
