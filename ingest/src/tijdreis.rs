@@ -28,7 +28,7 @@ use stop::opdracht::{Opdracht, OpdrachtSoort};
 use store::{Derived, Hash, Store, StoreError};
 use timetravel::toestanden::{ActueleToestanden, CompleteToestand};
 use timetravel::versiebeheer::{Instrument, TijdstempelMoment};
-use timetravel::{Engine, Tijdreis, Uitwisseling, Vraag};
+use timetravel::{Datum, Engine, Tijdreis, Uitwisseling, Vraag};
 use tracing::{info, warn};
 use validator::Module;
 
@@ -39,7 +39,7 @@ pub const RUIMTE: &str = "timetravel";
 const META: &str = "meta";
 /// Format of the persisted state; a space in another format is derived again.
 const FORMAAT_SLEUTEL: &str = "formaat";
-const FORMAAT: &[u8] = b"2";
+const FORMAAT: &[u8] = b"3";
 
 /// Catch-up and writes of the derived space, one at a time per process.
 static SCHRIJVEN: Mutex<()> = Mutex::new(());
@@ -170,8 +170,8 @@ impl Sessie {
         let Some(kv) = &self.kv else { return Ok(()) };
         if let Some(b) = kv.get(&format!("w:{work}"))? {
             let mut s: WerkStaat = serde_json::from_slice(&b).map_err(|e| serde_fout(work, e))?;
-            s.tijdreis.herstel();
             s.instrument.herstel();
+            s.tijdreis.herstel(&s.instrument);
             self.engine.versiebeheer.instrumenten.insert(work.to_string(), s.instrument);
             self.engine.tijdreis.insert(work.to_string(), s.tijdreis);
             if let Some(a) = s.actueel {
@@ -298,17 +298,17 @@ impl Sessie {
             for d in &e.doelen {
                 let vorig = vb.instrumenten.get(&e.work).and_then(|i| i.branch(d)).and_then(|b| b.momentopnamen.last());
                 if let Some(v) = vorig
-                    && e.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.as_str()
+                    && e.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.tekst().as_str()
                 {
-                    e.bekend_op = Some(v.bekend_op.clone());
+                    e.bekend_op = Some(v.bekend_op.tekst());
                 }
             }
         }
         for t in &mut u.tijdstempels {
             if let Some(v) = vb.tijdstempels.get(&t.doel).and_then(|l| l.last())
-                && t.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.as_str()
+                && t.bekend_op.as_deref().unwrap_or(u.gemaakt_op.get(..10).unwrap_or("")) < v.bekend_op.tekst().as_str()
             {
-                t.bekend_op = Some(v.bekend_op.clone());
+                t.bekend_op = Some(v.bekend_op.tekst());
             }
         }
         match engine.verwerk(&u) {
@@ -355,7 +355,7 @@ impl Sessie {
                         continue;
                     }
                     let Some(b) = instr.branch(d) else { continue };
-                    let Some(i) = b.momentopnamen.iter().position(|m| m.gemaakt_op == x.gemaakt_op) else { continue };
+                    let Some(i) = b.momentopnamen.iter().position(|m| m.gemaakt_op == *x.gemaakt_op.as_str()) else { continue };
                     let laatste = b.momentopnamen.last().expect("non-empty");
                     let vorige = i.checked_sub(1).map(|j| &b.momentopnamen[j]);
                     let soort_expr = match vorige {
@@ -365,7 +365,7 @@ impl Sessie {
                         Some(p) if p.ingetrokken && !laatste.ingetrokken => Some((InstrumentSoort::Intrekking, None)),
                         Some(p) if p.teruggetrokken && !laatste.teruggetrokken => Some((InstrumentSoort::Terugtrekking, None)),
                         Some(p) if !p.ingetrokken && !p.teruggetrokken && (p.expressie != laatste.expressie || laatste.ingetrokken || laatste.teruggetrokken) => {
-                            Some((InstrumentSoort::Beoogd, p.expressie.clone()))
+                            Some((InstrumentSoort::Beoogd, instr.expressie(p).map(str::to_string)))
                         }
                         Some(_) => None,
                     };
@@ -376,7 +376,7 @@ impl Sessie {
                         expressie,
                         doelen: vec![d.clone()],
                         bekend_op: Some(bekend_op.clone()),
-                        basisversies: vec![Verwijzing { doel: d.clone(), gemaakt_op: laatste.gemaakt_op.clone() }],
+                        basisversies: vec![Verwijzing { doel: d.clone(), gemaakt_op: laatste.gemaakt_op.tekst() }],
                         vervlochten: Vec::new(),
                         ontvlochten: Vec::new(),
                         eid: None,
@@ -387,17 +387,17 @@ impl Sessie {
             let doelen: BTreeSet<&String> = x.tijdstempels.iter().map(|t| &t.doel).collect();
             for d in doelen {
                 let Some(lijst) = vb.tijdstempels.get(d) else { continue };
-                let Some(j) = lijst.iter().position(|t| t.gemaakt_op == x.gemaakt_op) else { continue };
+                let Some(j) = lijst.iter().position(|t| t.gemaakt_op == *x.gemaakt_op.as_str()) else { continue };
                 let laatste = lijst.last().expect("non-empty");
                 let vorige = j.checked_sub(1).map(|k| &lijst[k]);
                 for geldig_vanaf in [false, true] {
-                    let veld = |t: &TijdstempelMoment| if geldig_vanaf { t.geldig_vanaf.clone() } else { t.juridisch_werkend_vanaf.clone() };
+                    let veld = |t: &TijdstempelMoment| if geldig_vanaf { t.geldig_vanaf } else { t.juridisch_werkend_vanaf };
                     let doelwaarde = vorige.and_then(veld);
                     if veld(laatste) != doelwaarde {
                         w.tijdstempels.push(TijdstempelElement {
                             doel: d.clone(),
                             geldig_vanaf,
-                            datum: doelwaarde,
+                            datum: doelwaarde.map(Datum::tekst),
                             bekend_op: Some(bekend_op.clone()),
                             regel: 0,
                         });
@@ -611,8 +611,8 @@ impl Lezer {
         self.sessie.laad_werk(work)?;
         Ok(self.sessie.engine.toestand(work, vraag).map(|t| Antwoord {
             toestand: t.toestand.clone(),
-            ontvangen_op: t.moment.ontvangen_op.clone(),
-            bekend_op: t.moment.bekend_op.clone(),
+            ontvangen_op: t.moment.ontvangen_op.tekst(),
+            bekend_op: t.moment.bekend_op.tekst(),
             juridisch_werkend_tot: t.juridisch_werkend_tot,
             geldig_tot: t.geldig_tot,
         }))
@@ -728,8 +728,8 @@ impl Lezer {
                     .chain(inhoud.tegensprekend.iter().map(|t| &t.doel));
                 for d in doelen {
                     let v = instrument
-                        .and_then(|i| i.branch(d))
-                        .and_then(|b| b.momentopnamen.iter().rev().find_map(|m| m.expressie.clone()));
+                        .and_then(|i| Some((i, i.branch(d)?)))
+                        .and_then(|(i, b)| b.momentopnamen.iter().rev().find_map(|m| i.expressie(m).map(str::to_string)));
                     if let Some(v) = v
                         && !kandidaten.contains(&v)
                     {

@@ -268,8 +268,8 @@ pub fn tijdvakken(t: &timetravel::Tijdreis) -> Tijdvakken {
         .momenten
         .iter()
         .map(|m| search::Moment {
-            ontvangen_op: timetravel::dag(&m.ontvangen_op),
-            bekend_op: timetravel::dag(&m.bekend_op),
+            ontvangen_op: m.ontvangen_op.dag(),
+            bekend_op: m.bekend_op.dag(),
             ankers: m
                 .ankers
                 .iter()

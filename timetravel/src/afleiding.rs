@@ -18,32 +18,34 @@
 use std::collections::BTreeMap;
 
 use crate::uitwisseling::{InstrumentSoort, Uitwisseling, Verwijzing};
-use crate::versiebeheer::{Instrument, Versiebeheer};
+use crate::tijd::Tijdstip;
+use crate::versiebeheer::{Instrument, Versiebeheer, bijdrage};
 
 /// The latest momentopname per branch whose version is `expressie`: (doel, gemaaktOp).
-fn momentopnamen_met(instr: &Instrument, expressie: &str) -> Vec<Verwijzing> {
+fn momentopnamen_met(instr: &Instrument, expressie: &str) -> Vec<(usize, Tijdstip)> {
+    let Some(x) = instr.expressie_index(expressie) else { return Vec::new() };
     instr
         .branches
         .iter()
-        .filter_map(|b| {
-            b.momentopnamen
-                .iter()
-                .rev()
-                .find(|m| m.expressie.as_deref() == Some(expressie))
-                .map(|m| Verwijzing { doel: b.doel.clone(), gemaakt_op: m.gemaakt_op.clone() })
-        })
+        .enumerate()
+        .filter_map(|(i, b)| b.momentopnamen.iter().rev().find(|m| m.expressie == Some(x)).map(|m| (i, m.gemaakt_op)))
         .collect()
 }
 
 /// The instrument's most recent momentopname that holds a version.
-fn laatste_versie(instr: &Instrument) -> Vec<Verwijzing> {
+fn laatste_versie(instr: &Instrument) -> Vec<(usize, Tijdstip)> {
     instr
         .branches
         .iter()
-        .filter_map(|b| b.momentopnamen.last().filter(|m| m.expressie.is_some()).map(|m| (b, m)))
-        .max_by(|a, b| a.1.gemaakt_op.cmp(&b.1.gemaakt_op))
-        .map(|(b, m)| vec![Verwijzing { doel: b.doel.clone(), gemaakt_op: m.gemaakt_op.clone() }])
+        .enumerate()
+        .filter_map(|(i, b)| b.momentopnamen.last().filter(|m| m.expressie.is_some()).map(|m| (i, m.gemaakt_op)))
+        .max_by(|a, b| a.1.cmp(&b.1))
+        .map(|x| vec![x])
         .unwrap_or_default()
+}
+
+fn verwijzing(instr: &Instrument, (b, g): (usize, Tijdstip)) -> Verwijzing {
+    Verwijzing { doel: instr.branches[b].doel.clone(), gemaakt_op: g.to_string() }
 }
 
 impl Versiebeheer {
@@ -61,28 +63,31 @@ impl Versiebeheer {
                 continue;
             }
             let Some(instr) = self.instrumenten.get(&e.work) else { continue };
-            let mut basis: Vec<Verwijzing> = Vec::new();
-            let mut bestaande: Vec<&str> = Vec::new();
+            let mut basis: Vec<(usize, Tijdstip)> = Vec::new();
+            let mut bestaande: Vec<usize> = Vec::new();
             for d in &e.doelen {
-                if let Some(last) = instr.branch(d).and_then(|b| b.momentopnamen.last()) {
-                    basis.push(Verwijzing { doel: d.clone(), gemaakt_op: last.gemaakt_op.clone() });
-                    bestaande.push(d);
+                if let Some(bi) = instr.branch_index(d)
+                    && let Some(last) = instr.branches[bi].momentopnamen.last()
+                {
+                    basis.push((bi, last.gemaakt_op));
+                    bestaande.push(bi);
                 }
             }
             let nieuw = e.doelen.len() > bestaande.len();
             let was = e.expressie.as_ref().and_then(|x| was_van.get(x));
-            let bron: Vec<Verwijzing> = match (e.soort, was) {
+            let bron: Vec<(usize, Tijdstip)> = match (e.soort, was) {
                 (InstrumentSoort::Beoogd, Some(was)) => momentopnamen_met(instr, was),
                 (InstrumentSoort::Beoogd | InstrumentSoort::Intrekking, None) if nieuw => laatste_versie(instr),
                 _ => Vec::new(),
             };
-            let mut samen: Vec<Verwijzing> = Vec::new();
+            let eigen = |b: usize| e.doelen.contains(&instr.branches[b].doel);
+            let mut samen: Vec<(usize, Tijdstip)> = Vec::new();
             for b in bron {
-                if e.doelen.contains(&b.doel) {
+                if eigen(b.0) {
                     continue;
                 }
                 if nieuw {
-                    if !basis.iter().any(|x| x.doel == b.doel) {
+                    if !basis.iter().any(|x| x.0 == b.0) {
                         basis.push(b);
                     }
                 } else {
@@ -92,7 +97,7 @@ impl Versiebeheer {
             if let Some(v) = e.expressie.as_ref().and_then(|x| vervlechtingen.get(x)) {
                 for x in v {
                     for b in momentopnamen_met(instr, x) {
-                        if !e.doelen.contains(&b.doel) && !basis.iter().any(|y| y.doel == b.doel) {
+                        if !eigen(b.0) && !basis.iter().any(|y| y.0 == b.0) {
                             samen.push(b);
                         }
                     }
@@ -101,18 +106,19 @@ impl Versiebeheer {
             // Merge only what the continued branch does not contain yet.
             let cumulatief = bestaande
                 .first()
-                .and_then(|d| instr.branch(d))
-                .and_then(|b| b.momentopnamen.last())
+                .and_then(|&d| instr.branches[d].momentopnamen.last())
                 .and_then(|m| m.cumulatief.as_deref());
-            let mut vervlochten: Vec<Verwijzing> = Vec::new();
+            let mut vervlochten: Vec<(usize, Tijdstip)> = Vec::new();
             for b in samen {
                 let bevat = cumulatief
-                    .and_then(|c| c.get(&b.doel))
-                    .is_some_and(|x| x.ontvlochten == Some(false) && x.laatst_verwerkt >= b.gemaakt_op);
-                if !bevat && !vervlochten.iter().any(|y| y.doel == b.doel) {
+                    .and_then(|c| bijdrage(c, b.0 as u32))
+                    .is_some_and(|x| x.ontvlochten == Some(false) && x.laatst_verwerkt >= b.1);
+                if !bevat && !vervlochten.iter().any(|y| y.0 == b.0) {
                     vervlochten.push(b);
                 }
             }
+            let basis: Vec<Verwijzing> = basis.into_iter().map(|b| verwijzing(instr, b)).collect();
+            let vervlochten: Vec<Verwijzing> = vervlochten.into_iter().map(|b| verwijzing(instr, b)).collect();
             e.basisversies = basis;
             e.vervlochten = vervlochten;
         }

@@ -9,6 +9,7 @@
 //! * [`toestanden`]: actuele toestanden (juridischWerkend axis) and complete toestanden
 //!   (juridischWerkend × geldig), with samenloop (onvolledig), intrekking, terugwerkende kracht.
 //! * [`tijdreis`]: the per-instrument time-travel index over all four axes.
+//! * [`tijd`]: dates and moments as integers that order as STOP's strings do.
 //! * [`conformance`]: the runner for the `stop-conformance/1` scenario suite.
 //!
 //! The semantics are those of the STOP standard as implemented by KOOP's reference simulator;
@@ -16,11 +17,13 @@
 //! pipeline (`ingest`) persists it as derived data of the ledger.
 //!
 //! [`Engine::verwerk`] updates only the instruments an exchange touches: its cost grows with
-//! their history, never with the size of the whole state.
+//! their history, never with the size of the whole state; within an instrument it determines
+//! again only the contents of toestanden whose inputs changed (see [`toestanden`]).
 
 pub mod afleiding;
 pub mod conformance;
 pub mod meldingen;
+pub mod tijd;
 pub mod tijdreis;
 pub mod toestanden;
 pub mod uitwisseling;
@@ -32,6 +35,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use stop::Melding;
 
+pub use tijd::{Datum, Tijdstip};
 pub use tijdreis::{Tijdreis, Treffer, dag, datum};
 pub use toestanden::{ActueleToestand, ActueleToestanden, CompleteToestand, Inhoud, Status};
 
@@ -91,11 +95,14 @@ impl Engine {
 
     /// Restore derived lookup fields after deserialising.
     pub fn herstel(&mut self) {
-        for t in self.tijdreis.values_mut() {
-            t.herstel();
-        }
         for i in self.versiebeheer.instrumenten.values_mut() {
             i.herstel();
+        }
+        for (w, t) in self.tijdreis.iter_mut() {
+            match self.versiebeheer.instrumenten.get(w) {
+                Some(i) => t.herstel(i),
+                None => t.herstel(&versiebeheer::Instrument::new(w)),
+            }
         }
     }
 
@@ -104,26 +111,51 @@ impl Engine {
     /// actuele toestanden. On any `fout` nothing changes.
     pub fn verwerk(&mut self, u: &Uitwisseling) -> Result<Resultaat, Vec<Melding>> {
         let verwerking = self.versiebeheer.verwerk(u)?;
+        // The exchange's dates are valid: versiebeheer checked them.
+        let gemaakt_op = Tijdstip::parse(&u.gemaakt_op).unwrap_or_default();
+        let ontvangen_op = Datum::parse(&u.ontvangen_op).unwrap_or_default();
+        let bekend_op = verwerking.bekend_op.unwrap_or_else(|| Datum::parse(&u.module_bekend_op()).unwrap_or_default());
         let mut actueel = BTreeMap::new();
+        let Versiebeheer { instrumenten, tijdstempels, .. } = &mut self.versiebeheer;
         for work in &verwerking.instrumenten {
-            let Some(instr) = self.versiebeheer.instrumenten.get(work) else { continue };
-            let bekend_op = verwerking.bekend_op.clone().unwrap_or_else(|| u.module_bekend_op());
-            // The determination at the actuele toestanden' bekendOp is shared with the
-            // complete toestanden at that bekendOp (same questions, answered once).
-            let mut gedeeld = None;
-            if let Some(eerste) = verwerking.eerste_bekend_op.get(work) {
-                let tijdreis = self.tijdreis.entry(work.clone()).or_default();
-                for b in instr.bekend_op.range(eerste.clone()..) {
-                    let bepaling = Bepaling::new(instr, &self.versiebeheer.tijdstempels, b);
-                    tijdreis.voeg_toe(&u.gemaakt_op, &u.ontvangen_op, b, bepaling.complete_toestanden());
-                    if *b == bekend_op {
-                        gedeeld = Some(bepaling);
+            let Some(instr) = instrumenten.get_mut(work) else { continue };
+            // Each determination hands what it found to the next one of this instrument.
+            let mut geheugen = std::mem::take(&mut instr.afgeleid.geheugen);
+            let mut at = None;
+            if let Some(&eerste) = verwerking.eerste_bekend_op.get(work) {
+                if !self.tijdreis.contains_key(work) {
+                    self.tijdreis.insert(work.clone(), Tijdreis::default());
+                }
+                let Some(tijdreis) = self.tijdreis.get_mut(work) else { continue };
+                let start = instr.bekend_op.partition_point(|b| *b < eerste);
+                for &b in &instr.bekend_op[start..] {
+                    let mut bepaling = Bepaling::new(instr, tijdstempels, b, geheugen);
+                    let toestanden = bepaling.complete_toestanden();
+                    tijdreis.voeg_toe(gemaakt_op, ontvangen_op, b, &toestanden, &bepaling);
+                    // The actuele toestanden at this bekendOp ask the same questions.
+                    if b == bekend_op {
+                        at = Some(bepaling.actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op));
                     }
+                    geheugen = bepaling.geheugen();
                 }
             }
-            let bepaling = gedeeld.unwrap_or_else(|| Bepaling::new(instr, &self.versiebeheer.tijdstempels, &bekend_op));
-            let at = Arc::new(bepaling.actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op));
-            self.actueel.insert(work.clone(), at.clone());
+            let at = match at {
+                Some(at) => at,
+                None => {
+                    let mut bepaling = Bepaling::new(instr, tijdstempels, bekend_op, geheugen);
+                    let at = bepaling.actuele_toestanden(&u.gemaakt_op, &u.ontvangen_op);
+                    geheugen = bepaling.geheugen();
+                    at
+                }
+            };
+            instr.afgeleid.geheugen = geheugen;
+            let at = Arc::new(at);
+            match self.actueel.get_mut(work) {
+                Some(x) => *x = at.clone(),
+                None => {
+                    self.actueel.insert(work.clone(), at.clone());
+                }
+            }
             actueel.insert(work.clone(), at);
         }
         Ok(Resultaat { verwerking, actueel })
@@ -171,7 +203,7 @@ impl Engine {
                 }
             }
         }
-        Some(Tijdlijn { ontvangen_op: m.ontvangen_op.clone(), bekend_op: m.bekend_op.clone(), perioden })
+        Some(Tijdlijn { ontvangen_op: m.ontvangen_op.to_string(), bekend_op: m.bekend_op.to_string(), perioden })
     }
 }
 

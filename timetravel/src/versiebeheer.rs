@@ -7,44 +7,91 @@
 //! momentopnamen a version contains, and from them the *cumulative contribution* of every
 //! branch to every momentopname is derived. An exchange with any `fout` is rejected whole: the
 //! state is unchanged.
+//!
+//! Inside an instrument a doel is its branch's index and a version its index in
+//! [`Instrument::expressies`]; dates and moments are [`Datum`]s and [`Tijdstip`]s. Strings
+//! appear only at the edges: the exchange that comes in, meldingen, and the toestanden that go
+//! out.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use serde::{Deserialize, Serialize};
 use stop::Melding;
 
-use crate::meldingen::{fout, waarschuwing};
+use crate::meldingen::{self, fout, waarschuwing};
+use crate::tijd::{Datum, Tijdstip};
 use crate::uitwisseling::{InstrumentElement, InstrumentSoort, TijdstempelElement, Uitwisseling, Verwijzing};
 
 /// How far a branch contributes to a momentopname.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Bijdrage {
     /// gemaaktOp of the last momentopname of that branch contained in this one.
-    pub laatst_verwerkt: String,
+    pub laatst_verwerkt: Tijdstip,
     /// `Some(true)` = taken out again (ontvlochten); `None` = ambiguous (an error when stored).
     pub ontvlochten: Option<bool>,
+}
+
+/// The cumulative contributions to a momentopname: (branch index, contribution), sorted by
+/// branch index.
+pub type Cumulatief = Vec<(u32, Bijdrage)>;
+
+/// The contribution of branch `doel` in `c`.
+pub fn bijdrage(c: &[(u32, Bijdrage)], doel: u32) -> Option<&Bijdrage> {
+    c.binary_search_by_key(&doel, |x| x.0).ok().map(|i| &c[i].1)
 }
 
 /// Merge the cumulative contributions of a basisversie into `acc`: a branch reached through
 /// two basisversies counts with its latest contribution; if one path took it out and the other
 /// did not, its status becomes ambiguous (`ontvlochten: None`).
-pub(crate) fn voeg_basis_toe(acc: &mut BTreeMap<String, Bijdrage>, basis: &BTreeMap<String, Bijdrage>) {
-    for (doel, b) in basis {
-        let Some(h) = acc.get(doel) else {
-            acc.insert(doel.clone(), b.clone());
-            continue;
-        };
-        if b.ontvlochten.is_none() || h.ontvlochten != b.ontvlochten {
-            let max = if h.laatst_verwerkt > b.laatst_verwerkt { &h.laatst_verwerkt } else { &b.laatst_verwerkt };
-            let nieuw = Bijdrage { laatst_verwerkt: max.clone(), ontvlochten: None };
-            acc.insert(doel.clone(), nieuw);
-            continue;
+pub(crate) fn voeg_basis_toe(acc: &mut Cumulatief, basis: &[(u32, Bijdrage)]) {
+    if acc.is_empty() {
+        acc.extend_from_slice(basis);
+        return;
+    }
+    let mut uit = Vec::with_capacity(acc.len() + basis.len());
+    let (mut i, mut j) = (0, 0);
+    while i < acc.len() || j < basis.len() {
+        match (acc.get(i), basis.get(j)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                let (h, b2) = (a.1, b.1);
+                let nieuw = if b2.ontvlochten.is_none() || h.ontvlochten != b2.ontvlochten {
+                    Bijdrage { laatst_verwerkt: h.laatst_verwerkt.max(b2.laatst_verwerkt), ontvlochten: None }
+                } else if h.laatst_verwerkt < b2.laatst_verwerkt {
+                    b2
+                } else {
+                    h
+                };
+                uit.push((a.0, nieuw));
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a.0 < b.0 => {
+                uit.push(*a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                uit.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                uit.push(*b);
+                j += 1;
+            }
+            (None, None) => break,
         }
-        if h.laatst_verwerkt < b.laatst_verwerkt {
-            acc.insert(doel.clone(), b.clone());
-        }
+    }
+    *acc = uit;
+}
+
+/// Set the contribution of `doel` in `acc`.
+fn zet(acc: &mut Cumulatief, doel: u32, b: Bijdrage) {
+    match acc.binary_search_by_key(&doel, |x| x.0) {
+        Ok(i) => acc[i].1 = b,
+        Err(i) => acc.insert(i, (doel, b)),
     }
 }
 
@@ -55,20 +102,23 @@ pub type Ref = (usize, usize);
 /// One exchange's statement about the instrument on one branch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Momentopname {
-    pub gemaakt_op: String,
-    pub bekend_op: String,
-    /// All doelen of the element (a version can be for several doelen at once).
-    pub doelen: Vec<String>,
-    /// The instrument version; `None` = unknown, or no version (repealed / withdrawn).
-    pub expressie: Option<String>,
+    pub gemaakt_op: Tijdstip,
+    pub bekend_op: Datum,
+    /// All doelen of the element (a version can be for several doelen at once), as branch
+    /// indices, in the order of the element.
+    pub doelen: Vec<u32>,
+    /// The instrument version (index into [`Instrument::expressies`]); `None` = unknown, or
+    /// no version (repealed / withdrawn).
+    pub expressie: Option<u32>,
     pub ingetrokken: bool,
     pub teruggetrokken: bool,
-    pub basisversies: BTreeMap<String, Ref>,
-    pub vervlochten: BTreeMap<String, Ref>,
-    pub ontvlochten: BTreeMap<String, Ref>,
+    /// The references, each list in the order of its doelen (as strings).
+    pub basisversies: Vec<Ref>,
+    pub vervlochten: Vec<Ref>,
+    pub ontvlochten: Vec<Ref>,
     /// Cumulative contribution of every branch up to and including this momentopname.
-    /// Shared: copying an instrument (to process an exchange atomically) shares these maps.
-    pub cumulatief: Option<std::sync::Arc<BTreeMap<String, Bijdrage>>>,
+    /// Shared: copying an instrument shares these.
+    pub cumulatief: Option<Arc<Cumulatief>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,13 +128,37 @@ pub struct Branch {
 }
 
 /// The tijdstempels of a doel as known after one exchange.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TijdstempelMoment {
-    pub gemaakt_op: String,
-    pub bekend_op: String,
-    pub juridisch_werkend_vanaf: Option<String>,
-    pub geldig_vanaf: Option<String>,
+    pub gemaakt_op: Tijdstip,
+    pub bekend_op: Datum,
+    pub juridisch_werkend_vanaf: Option<Datum>,
+    pub geldig_vanaf: Option<Datum>,
 }
+
+/// Below this many branches (or versions) an instrument finds one by a linear scan; from
+/// this many on it keeps a hash index.
+const KLEIN: usize = 12;
+
+/// Derived lookup state of an instrument: not persisted, not compared, rebuilt by
+/// [`Instrument::herstel`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Afgeleid {
+    /// doel -> branch index.
+    doelen: FxHashMap<String, u32>,
+    /// expression id -> index in `expressies`.
+    expressies: FxHashMap<String, u32>,
+    /// What the last determination of toestanden found, for the next one to reuse.
+    pub(crate) geheugen: crate::toestanden::Geheugen,
+}
+
+impl PartialEq for Afgeleid {
+    fn eq(&self, _: &Afgeleid) -> bool {
+        true
+    }
+}
+
+impl Eq for Afgeleid {}
 
 /// Versiebeheer of one instrument (regeling or informatieobject).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,36 +166,46 @@ pub struct Instrument {
     pub work: String,
     /// In order of creation (the order matters for ties between equal tijdstempels).
     pub branches: Vec<Branch>,
-    /// Every bekendOp date at which something changed for this instrument.
-    pub bekend_op: BTreeSet<String>,
+    /// Every bekendOp date at which something changed for this instrument, sorted.
+    pub bekend_op: Vec<Datum>,
     pub materieel_uitgewerkt: Option<String>,
     /// Doelen of the initial version (without basisversie).
     pub initiele_doelen: Option<Vec<String>>,
-    /// doel -> index in `branches` (derived; rebuilt by [`Instrument::herstel`]).
+    /// Every version delivered for the instrument; momentopnamen refer to them by index.
+    pub expressies: Vec<String>,
     #[serde(skip)]
-    index: FxHashMap<String, usize>,
+    pub(crate) afgeleid: Afgeleid,
 }
 
 impl Instrument {
-    fn new(work: &str) -> Instrument {
+    pub(crate) fn new(work: &str) -> Instrument {
         Instrument {
             work: work.to_string(),
             branches: Vec::new(),
-            bekend_op: BTreeSet::new(),
+            bekend_op: Vec::new(),
             materieel_uitgewerkt: None,
             initiele_doelen: None,
-            index: FxHashMap::default(),
+            expressies: Vec::new(),
+            afgeleid: Afgeleid::default(),
         }
     }
 
-    /// Rebuild the derived doel index (after deserialising).
+    /// Rebuild the derived indexes (after deserialising).
     pub fn herstel(&mut self) {
-        self.index = self.branches.iter().enumerate().map(|(i, b)| (b.doel.clone(), i)).collect();
+        self.afgeleid.doelen.clear();
+        self.afgeleid.expressies.clear();
+        if self.branches.len() >= KLEIN {
+            self.afgeleid.doelen = self.branches.iter().enumerate().map(|(i, b)| (b.doel.clone(), i as u32)).collect();
+        }
+        if self.expressies.len() >= KLEIN {
+            self.afgeleid.expressies = self.expressies.iter().enumerate().map(|(i, x)| (x.clone(), i as u32)).collect();
+        }
+        self.afgeleid.geheugen = Default::default();
     }
 
     pub fn branch_index(&self, doel: &str) -> Option<usize> {
-        if self.index.len() == self.branches.len() {
-            self.index.get(doel).copied()
+        if self.branches.len() >= KLEIN && self.afgeleid.doelen.len() == self.branches.len() {
+            self.afgeleid.doelen.get(doel).map(|&i| i as usize)
         } else {
             self.branches.iter().position(|b| b.doel == doel)
         }
@@ -131,18 +215,72 @@ impl Instrument {
         self.branch_index(doel).map(|i| &self.branches[i])
     }
 
-    fn voeg_branch_toe(&mut self, doel: &str) -> usize {
-        if self.index.len() != self.branches.len() {
-            self.herstel();
+    /// The doel of branch `i`.
+    pub fn doel(&self, i: u32) -> &str {
+        self.branches.get(i as usize).map(|b| b.doel.as_str()).unwrap_or("")
+    }
+
+    /// The index of a version, if it was delivered for this instrument.
+    pub fn expressie_index(&self, expressie: &str) -> Option<u32> {
+        if self.expressies.len() >= KLEIN && self.afgeleid.expressies.len() == self.expressies.len() {
+            self.afgeleid.expressies.get(expressie).copied()
+        } else {
+            self.expressies.iter().position(|x| x == expressie).map(|i| i as u32)
         }
+    }
+
+    /// The version of a momentopname, as its expression id.
+    pub fn expressie(&self, m: &Momentopname) -> Option<&str> {
+        m.expressie.and_then(|i| self.expressies.get(i as usize)).map(String::as_str)
+    }
+
+    /// The expression id of version `i`.
+    pub fn expressie_van(&self, i: u32) -> &str {
+        self.expressies.get(i as usize).map(String::as_str).unwrap_or("")
+    }
+
+    fn voeg_branch_toe(&mut self, doel: &str) -> usize {
         self.branches.push(Branch { doel: doel.to_string(), momentopnamen: Vec::new() });
         let i = self.branches.len() - 1;
-        self.index.insert(doel.to_string(), i);
+        if self.branches.len() >= KLEIN {
+            if self.afgeleid.doelen.len() == i {
+                self.afgeleid.doelen.insert(doel.to_string(), i as u32);
+            } else {
+                self.afgeleid.doelen = self.branches.iter().enumerate().map(|(i, b)| (b.doel.clone(), i as u32)).collect();
+            }
+        }
         i
+    }
+
+    /// The index of a version, added when new (the second value says so).
+    fn voeg_expressie_toe(&mut self, expressie: &str) -> (u32, bool) {
+        if let Some(i) = self.expressie_index(expressie) {
+            return (i, false);
+        }
+        let i = self.expressies.len() as u32;
+        self.expressies.push(expressie.to_string());
+        if self.expressies.len() >= KLEIN {
+            if self.afgeleid.expressies.len() == i as usize {
+                self.afgeleid.expressies.insert(expressie.to_string(), i);
+            } else {
+                self.afgeleid.expressies = self.expressies.iter().enumerate().map(|(i, x)| (x.clone(), i as u32)).collect();
+            }
+        }
+        (i, true)
     }
 
     pub fn momentopname(&self, r: Ref) -> &Momentopname {
         &self.branches[r.0].momentopnamen[r.1]
+    }
+
+    /// Insert into a list of references kept in the order of their doelen; a second
+    /// reference for the same doel replaces the first.
+    fn zet_verwijzing(&self, lijst: &[Ref], r: Ref) -> (usize, bool) {
+        let doel = self.doel(r.0 as u32);
+        match lijst.binary_search_by(|x| self.doel(x.0 as u32).cmp(doel)) {
+            Ok(i) => (i, true),
+            Err(i) => (i, false),
+        }
     }
 }
 
@@ -151,7 +289,7 @@ impl Instrument {
 pub struct Versiebeheer {
     pub instrumenten: BTreeMap<String, Instrument>,
     /// Per doel, the successive states of its tijdstempels.
-    pub tijdstempels: BTreeMap<String, Vec<TijdstempelMoment>>,
+    pub tijdstempels: FxHashMap<String, Vec<TijdstempelMoment>>,
     /// Doelen used for some instrument.
     pub bekende_doelen: BTreeSet<String>,
     /// Per doel, the instruments with a branch for it.
@@ -162,13 +300,54 @@ pub struct Versiebeheer {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verwerking {
     /// Max bekendOp over the processed elements.
-    pub bekend_op: Option<String>,
+    pub bekend_op: Option<Datum>,
     /// Instruments whose toestanden must be determined again, sorted.
     pub instrumenten: BTreeSet<String>,
     /// Per instrument, the earliest bekendOp of this exchange's information about it (from
     /// which the complete toestanden change).
-    pub eerste_bekend_op: BTreeMap<String, String>,
+    pub eerste_bekend_op: BTreeMap<String, Datum>,
     pub waarschuwingen: Vec<Melding>,
+}
+
+/// Every date and moment of the exchange in its required shape; otherwise the meldingen.
+fn controleer(u: &Uitwisseling) -> Vec<Melding> {
+    let b = u.bestand.as_str();
+    let mut f = Vec::new();
+    if Tijdstip::parse(&u.gemaakt_op).is_none() {
+        f.push(meldingen::tijdstip(b, "gemaaktOp", &u.gemaakt_op));
+    }
+    if Datum::parse(&u.ontvangen_op).is_none() {
+        f.push(meldingen::datum(b, "ontvangenOp", &u.ontvangen_op));
+    }
+    for e in &u.instrumenten {
+        if let Some(x) = e.bekend_op.as_deref().filter(|x| Datum::parse(x).is_none()) {
+            f.push(meldingen::datum(b, "bekendOp", x));
+        }
+        for (naam, lijst) in [("Basisversie", &e.basisversies), ("VervlochtenVersie", &e.vervlochten), ("OntvlochtenVersie", &e.ontvlochten)]
+        {
+            for v in lijst.iter().filter(|v| Tijdstip::parse(&v.gemaakt_op).is_none()) {
+                f.push(meldingen::tijdstip(b, &format!("{naam}/gemaaktOp"), &v.gemaakt_op));
+            }
+        }
+    }
+    for t in &u.tijdstempels {
+        if let Some(x) = t.datum.as_deref().filter(|x| Datum::parse(x).is_none()) {
+            f.push(meldingen::datum(b, "datum", x));
+        }
+        if let Some(x) = t.bekend_op.as_deref().filter(|x| Datum::parse(x).is_none()) {
+            f.push(meldingen::datum(b, "bekendOp", x));
+        }
+    }
+    f
+}
+
+/// A date or moment that [`controleer`] accepted.
+fn datum(s: &str) -> Datum {
+    Datum::parse(s).unwrap_or_default()
+}
+
+fn tijdstip(s: &str) -> Tijdstip {
+    Tijdstip::parse(s).unwrap_or_default()
 }
 
 impl Versiebeheer {
@@ -177,84 +356,112 @@ impl Versiebeheer {
     }
 
     /// Process one exchange. On any `fout`, nothing changes and every melding is returned.
+    /// Dates and moments must have their STOP shapes (RB5001, RB5002).
     pub fn verwerk(&mut self, u: &Uitwisseling) -> Result<Verwerking, Vec<Melding>> {
+        let vormfouten = controleer(u);
+        if !vormfouten.is_empty() {
+            return Err(vormfouten);
+        }
         let mut w = Werk::new(self, u);
         w.voer_uit();
-        let Werk { meldingen, resultaat, nieuwe_doelen, aangeraakt, undo, .. } = w;
+        let Werk { meldingen, werken, nieuwe_doelen, undo, bekend_op, instrumenten, eerste_bekend_op, .. } = w;
         if meldingen.iter().any(Melding::is_fout) {
-            self.herstel(undo);
+            self.herstel(&werken, u, undo);
             return Err(meldingen);
         }
-        let mut resultaat = resultaat;
-        resultaat.waarschuwingen = meldingen;
-        for work in aangeraakt {
-            let Some(instr) = self.instrumenten.get(&work) else { continue };
-            for b in &instr.branches {
-                match self.doel_instrumenten.get_mut(&b.doel) {
+        // Register the new branches per doel (the existing ones are registered already).
+        for x in &undo {
+            if let Undo::Branch(nr, bi) = *x {
+                let work = &werken[nr as usize];
+                let Some(doel) = self.instrumenten.get(work).and_then(|i| i.branches.get(bi as usize)).map(|b| &b.doel) else {
+                    continue;
+                };
+                match self.doel_instrumenten.get_mut(doel) {
                     Some(set) => {
-                        if !set.contains(&work) {
+                        if !set.contains(work) {
                             set.insert(work.clone());
                         }
                     }
                     None => {
-                        self.doel_instrumenten.insert(b.doel.clone(), BTreeSet::from([work.clone()]));
+                        self.doel_instrumenten.insert(doel.clone(), BTreeSet::from([work.clone()]));
                     }
                 }
             }
         }
-        self.bekende_doelen.extend(nieuwe_doelen);
-        Ok(resultaat)
+        for d in nieuwe_doelen {
+            if !self.bekende_doelen.contains(d) {
+                self.bekende_doelen.insert(d.to_string());
+            }
+        }
+        let mut werken = werken;
+        let eerste_bekend_op = eerste_bekend_op.iter().map(|&(nr, b)| (werken[nr as usize].clone(), b)).collect();
+        Ok(Verwerking {
+            bekend_op,
+            instrumenten: instrumenten.iter().map(|&nr| std::mem::take(&mut werken[nr as usize])).collect(),
+            eerste_bekend_op,
+            waarschuwingen: meldingen,
+        })
     }
 
     /// Undo the changes of a rejected exchange, last change first.
-    fn herstel(&mut self, undo: Vec<Undo>) {
-        for u in undo.into_iter().rev() {
-            match u {
-                Undo::NieuwInstrument(work) => {
-                    self.instrumenten.remove(&work);
+    fn herstel(&mut self, werken: &[String], u: &Uitwisseling, undo: Vec<Undo>) {
+        let doel = |ti: u32| u.tijdstempels[ti as usize].doel.as_str();
+        for x in undo.into_iter().rev() {
+            match x {
+                Undo::NieuwInstrument(nr) => {
+                    self.instrumenten.remove(&werken[nr as usize]);
                 }
-                Undo::BekendOp(work, b) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work) {
-                        i.bekend_op.remove(&b);
+                Undo::BekendOp(nr, b) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize])
+                        && let Ok(p) = i.bekend_op.binary_search(&b)
+                    {
+                        i.bekend_op.remove(p);
                     }
                 }
-                Undo::MaterieelUitgewerkt(work, oud) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                Undo::MaterieelUitgewerkt(nr, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize]) {
                         i.materieel_uitgewerkt = oud;
                     }
                 }
-                Undo::InitieleDoelen(work, oud) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                Undo::InitieleDoelen(nr, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize]) {
                         i.initiele_doelen = oud;
                     }
                 }
-                Undo::Branch(work) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work)
+                Undo::Branch(nr, _) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize])
                         && let Some(b) = i.branches.pop()
                     {
-                        i.index.remove(&b.doel);
+                        i.afgeleid.doelen.remove(&b.doel);
                     }
                 }
-                Undo::Momentopname(work, bi) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work) {
-                        i.branches[bi].momentopnamen.pop();
+                Undo::Expressie(nr) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize])
+                        && let Some(x) = i.expressies.pop()
+                    {
+                        i.afgeleid.expressies.remove(&x);
                     }
                 }
-                Undo::Cumulatief(work, r, oud) => {
-                    if let Some(i) = self.instrumenten.get_mut(&work) {
+                Undo::Momentopname(nr, bi) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize]) {
+                        i.branches[bi as usize].momentopnamen.pop();
+                    }
+                }
+                Undo::Cumulatief(nr, r, oud) => {
+                    if let Some(i) = self.instrumenten.get_mut(&werken[nr as usize]) {
                         i.branches[r.0].momentopnamen[r.1].cumulatief = oud;
                     }
                 }
-                Undo::NieuweTijdstempels(doel) => {
-                    self.tijdstempels.remove(&doel);
+                Undo::NieuweTijdstempels(ti) => {
+                    self.tijdstempels.remove(doel(ti));
                 }
-                Undo::TijdstempelToegevoegd(doel) => {
-                    if let Some(l) = self.tijdstempels.get_mut(&doel) {
+                Undo::TijdstempelToegevoegd(ti) => {
+                    if let Some(l) = self.tijdstempels.get_mut(doel(ti)) {
                         l.pop();
                     }
                 }
-                Undo::TijdstempelVervangen(doel, oud) => {
-                    if let Some(l) = self.tijdstempels.get_mut(&doel)
+                Undo::TijdstempelVervangen(ti, oud) => {
+                    if let Some(l) = self.tijdstempels.get_mut(doel(ti))
                         && let Some(x) = l.last_mut()
                     {
                         *x = oud;
@@ -265,36 +472,47 @@ impl Versiebeheer {
     }
 }
 
-/// One change made while processing an exchange, with what is needed to undo it.
+/// One change made while processing an exchange, with what is needed to undo it. Works are
+/// numbers into [`Werk::werken`], doelen of tijdstempels numbers of the exchange's
+/// tijdstempel elements.
 enum Undo {
-    NieuwInstrument(String),
-    BekendOp(String, String),
-    MaterieelUitgewerkt(String, Option<String>),
-    InitieleDoelen(String, Option<Vec<String>>),
-    /// The last branch of the instrument was added.
-    Branch(String),
+    NieuwInstrument(u32),
+    BekendOp(u32, Datum),
+    MaterieelUitgewerkt(u32, Option<String>),
+    InitieleDoelen(u32, Option<Vec<String>>),
+    /// Branch `.1` (the last) of the instrument was added.
+    Branch(u32, u32),
+    /// The last version of the instrument was added.
+    Expressie(u32),
     /// The last momentopname of branch `.1` was added.
-    Momentopname(String, usize),
-    Cumulatief(String, Ref, Option<std::sync::Arc<BTreeMap<String, Bijdrage>>>),
-    NieuweTijdstempels(String),
-    TijdstempelToegevoegd(String),
-    TijdstempelVervangen(String, TijdstempelMoment),
+    Momentopname(u32, u32),
+    Cumulatief(u32, Ref, Option<Arc<Cumulatief>>),
+    NieuweTijdstempels(u32),
+    TijdstempelToegevoegd(u32),
+    TijdstempelVervangen(u32, TijdstempelMoment),
 }
 
 /// The processing of one exchange, in place: every change is logged in `undo` so that a
 /// rejected exchange can be taken back whole (cheaper than copying the instruments it touches).
-struct Werk<'a> {
-    vb: &'a mut Versiebeheer,
+struct Werk<'v, 'a> {
+    vb: &'v mut Versiebeheer,
     u: &'a Uitwisseling,
-    module_bekend_op: String,
-    /// Instruments this exchange touched (their branches are registered per doel on commit).
-    aangeraakt: BTreeSet<String>,
+    g: Tijdstip,
+    module_bekend_op: Datum,
+    /// The works this exchange refers to, numbered in order of appearance.
+    werken: SmallVec<[String; 2]>,
+    /// Works touched (their branches are registered per doel on commit).
+    aangeraakt: SmallVec<[u32; 4]>,
     undo: Vec<Undo>,
-    nieuwe_doelen: BTreeSet<String>,
+    nieuwe_doelen: SmallVec<[&'a str; 4]>,
     meldingen: Vec<Melding>,
-    resultaat: Verwerking,
+    /// Max bekendOp over the processed elements.
+    bekend_op: Option<Datum>,
+    /// Works whose toestanden must be determined again.
+    instrumenten: SmallVec<[u32; 4]>,
+    eerste_bekend_op: SmallVec<[(u32, Datum); 4]>,
     /// Momentopnamen added by this exchange: (work, ref, element index).
-    toegevoegd: Vec<(String, Ref, usize)>,
+    toegevoegd: SmallVec<[(u32, Ref, usize); 4]>,
 }
 
 fn element_naam(e: &InstrumentElement) -> &'static str {
@@ -309,18 +527,33 @@ fn element_naam(e: &InstrumentElement) -> &'static str {
     }
 }
 
-impl<'a> Werk<'a> {
-    fn new(vb: &'a mut Versiebeheer, u: &'a Uitwisseling) -> Werk<'a> {
+/// The module's bekendOp: the maximum of the gemaaktOp date and every explicit bekendOp.
+fn module_bekend_op(u: &Uitwisseling, g: Tijdstip) -> Datum {
+    let explicit = u
+        .instrumenten
+        .iter()
+        .filter_map(|e| e.bekend_op.as_deref())
+        .chain(u.tijdstempels.iter().filter_map(|t| t.bekend_op.as_deref()));
+    explicit.map(datum).fold(g.datum(), Datum::max)
+}
+
+impl<'v, 'a> Werk<'v, 'a> {
+    fn new(vb: &'v mut Versiebeheer, u: &'a Uitwisseling) -> Werk<'v, 'a> {
+        let g = tijdstip(&u.gemaakt_op);
         Werk {
             vb,
             u,
-            module_bekend_op: u.module_bekend_op(),
-            aangeraakt: BTreeSet::new(),
-            undo: Vec::new(),
-            nieuwe_doelen: BTreeSet::new(),
+            g,
+            module_bekend_op: module_bekend_op(u, g),
+            werken: SmallVec::new(),
+            aangeraakt: SmallVec::new(),
+            undo: Vec::with_capacity(4 * u.instrumenten.len() + 3 * u.tijdstempels.len() + 1),
+            nieuwe_doelen: SmallVec::new(),
             meldingen: Vec::new(),
-            resultaat: Verwerking::default(),
-            toegevoegd: Vec::new(),
+            bekend_op: None,
+            instrumenten: SmallVec::new(),
+            eerste_bekend_op: SmallVec::new(),
+            toegevoegd: SmallVec::new(),
         }
     }
 
@@ -332,32 +565,43 @@ impl<'a> Werk<'a> {
         self.meldingen.push(waarschuwing(code, &self.u.bestand, tekst));
     }
 
-    fn bekend_op_van(&self, eigen: &Option<String>) -> String {
-        eigen.clone().unwrap_or_else(|| self.module_bekend_op.clone())
+    fn bekend_op_van(&self, eigen: &Option<String>) -> Datum {
+        eigen.as_deref().map(datum).unwrap_or(self.module_bekend_op)
     }
 
-    fn noteer_bekend_op(&mut self, b: &str) {
-        if self.resultaat.bekend_op.as_deref().is_none_or(|x| b > x) {
-            self.resultaat.bekend_op = Some(b.to_string());
+    fn noteer_bekend_op(&mut self, b: Datum) {
+        if self.bekend_op.is_none_or(|x| b > x) {
+            self.bekend_op = Some(b);
+        }
+    }
+
+    /// The number of a work.
+    fn nr(&mut self, work: &str) -> u32 {
+        match self.werken.iter().position(|w| w == work) {
+            Some(i) => i as u32,
+            None => {
+                self.werken.push(work.to_string());
+                self.werken.len() as u32 - 1
+            }
         }
     }
 
     /// Mutable access to an instrument (noted as touched).
-    fn instrument(&mut self, work: &str) -> Option<&mut Instrument> {
-        let i = self.vb.instrumenten.get_mut(work)?;
-        if !self.aangeraakt.contains(work) {
-            self.aangeraakt.insert(work.to_string());
+    fn instrument(&mut self, nr: u32) -> Option<&mut Instrument> {
+        let i = self.vb.instrumenten.get_mut(&self.werken[nr as usize])?;
+        if !self.aangeraakt.contains(&nr) {
+            self.aangeraakt.push(nr);
         }
         Some(i)
     }
 
     /// Add `b` to the instrument's bekendOp dates (logged).
-    fn voeg_bekend_op_toe(&mut self, work: &str, b: &str) {
-        if let Some(i) = self.instrument(work)
-            && !i.bekend_op.contains(b)
+    fn voeg_bekend_op_toe(&mut self, nr: u32, b: Datum) {
+        if let Some(i) = self.instrument(nr)
+            && let Err(p) = i.bekend_op.binary_search(&b)
         {
-            i.bekend_op.insert(b.to_string());
-            self.undo.push(Undo::BekendOp(work.to_string(), b.to_string()));
+            i.bekend_op.insert(p, b);
+            self.undo.push(Undo::BekendOp(nr, b));
         }
     }
 
@@ -366,7 +610,7 @@ impl<'a> Werk<'a> {
     }
 
     fn doel_bekend(&self, doel: &str) -> bool {
-        self.nieuwe_doelen.contains(doel) || self.vb.bekende_doelen.contains(doel)
+        self.nieuwe_doelen.contains(&doel) || self.vb.bekende_doelen.contains(doel)
     }
 
     fn voer_uit(&mut self) {
@@ -383,16 +627,22 @@ impl<'a> Werk<'a> {
             }
         }
         let toegevoegd = std::mem::take(&mut self.toegevoegd);
-        for (work, r, ei) in &toegevoegd {
-            self.neem_verwijzingen_over(work, *r, &u.instrumenten[*ei]);
+        // The doelen of every new momentopname, now that each has its branch.
+        for &(nr, r, ei) in &toegevoegd {
+            let Some(instr) = self.vb.instrumenten.get_mut(&self.werken[nr as usize]) else { continue };
+            let doelen: Vec<u32> = u.instrumenten[ei].doelen.iter().filter_map(|d| instr.branch_index(d)).map(|i| i as u32).collect();
+            instr.branches[r.0].momentopnamen[r.1].doelen = doelen;
+        }
+        for &(nr, r, ei) in &toegevoegd {
+            self.neem_verwijzingen_over(nr, r, &u.instrumenten[ei]);
         }
         self.toegevoegd = toegevoegd;
         self.bepaal_cumulatieve_bijdragen();
-        for t in u.tijdstempels.iter().filter(|t| t.datum.is_none()) {
-            self.tijdstempel_element(t, false);
+        for (i, t) in u.tijdstempels.iter().enumerate().filter(|(_, t)| t.datum.is_none()) {
+            self.tijdstempel_element(i, t, false);
         }
-        for t in u.tijdstempels.iter().filter(|t| t.datum.is_some()) {
-            self.tijdstempel_element(t, true);
+        for (i, t) in u.tijdstempels.iter().enumerate().filter(|(_, t)| t.datum.is_some()) {
+            self.tijdstempel_element(i, t, true);
         }
         for m in &u.materieel_uitgewerkt {
             if !self.bestaat_instrument(&m.work) {
@@ -405,8 +655,9 @@ impl<'a> Werk<'a> {
                 );
                 continue;
             }
-            let huidig = self.instrument(&m.work).expect("exists").materieel_uitgewerkt.clone();
-            if huidig == m.datum {
+            let nr = self.nr(&m.work);
+            let instr = self.instrument(nr).expect("exists");
+            if instr.materieel_uitgewerkt == m.datum {
                 let tekst = match &m.datum {
                     None => format!("Instrument {} is niet materieel uitgewerkt; geen wijziging @{}", m.work, u.gemaakt_op),
                     Some(d) => format!("Instrument {} is al materieel uitgewerkt per {d}; geen wijziging @{}", m.work, u.gemaakt_op),
@@ -414,38 +665,41 @@ impl<'a> Werk<'a> {
                 self.waarschuwing("RB5043", tekst);
                 continue;
             }
-            let oud = std::mem::replace(&mut self.instrument(&m.work).expect("exists").materieel_uitgewerkt, m.datum.clone());
-            self.undo.push(Undo::MaterieelUitgewerkt(m.work.clone(), oud));
-            self.resultaat.instrumenten.insert(m.work.clone());
-            let b = self.module_bekend_op.clone();
-            self.noteer_bekend_op(&b);
+            let oud = std::mem::replace(&mut instr.materieel_uitgewerkt, m.datum.clone());
+            self.undo.push(Undo::MaterieelUitgewerkt(nr, oud));
+            if !self.instrumenten.contains(&nr) {
+                self.instrumenten.push(nr);
+            }
+            let b = self.module_bekend_op;
+            self.noteer_bekend_op(b);
         }
     }
 
-    fn voeg_instrument_doel_toe(&mut self, work: &str, bekend_op: &str) {
-        if !self.resultaat.instrumenten.contains(work) {
-            self.resultaat.instrumenten.insert(work.to_string());
+    fn voeg_instrument_doel_toe(&mut self, nr: u32, bekend_op: Datum) {
+        if !self.instrumenten.contains(&nr) {
+            self.instrumenten.push(nr);
         }
-        self.voeg_bekend_op_toe(work, bekend_op);
-        match self.resultaat.eerste_bekend_op.get_mut(work) {
-            Some(e) => {
-                if bekend_op < e.as_str() {
-                    *e = bekend_op.to_string();
+        self.voeg_bekend_op_toe(nr, bekend_op);
+        match self.eerste_bekend_op.iter_mut().find(|(n, _)| *n == nr) {
+            Some((_, e)) => {
+                if bekend_op < *e {
+                    *e = bekend_op;
                 }
             }
-            None => {
-                self.resultaat.eerste_bekend_op.insert(work.to_string(), bekend_op.to_string());
-            }
+            None => self.eerste_bekend_op.push((nr, bekend_op)),
         }
     }
 
-    fn instrument_element(&mut self, ei: usize, e: &InstrumentElement, maak: bool) {
+    fn instrument_element(&mut self, ei: usize, e: &'a InstrumentElement, maak: bool) {
         let naam = element_naam(e);
         let g = self.u.gemaakt_op.as_str();
+        let nr = self.nr(&e.work);
         for doel in &e.doelen {
-            let Some((bi, nieuw)) = self.momentopname_voor_instrument(e, naam, doel, maak) else { continue };
+            let Some((bi, nieuw)) = self.momentopname_voor_instrument(nr, e, naam, doel, maak) else { continue };
             let mut m = nieuw;
-            // The verwerking of the element on the new momentopname.
+            // The verwerking of the element on the new momentopname; `Some(x)`: the new
+            // momentopname has version `x`.
+            let mut versie: Option<Option<&str>> = None;
             let ok = match e.soort {
                 InstrumentSoort::Beoogd => {
                     if m.ingetrokken {
@@ -464,7 +718,7 @@ impl<'a> Werk<'a> {
                         true
                     }
                     .then(|| {
-                        m.expressie = e.expressie.clone();
+                        versie = Some(e.expressie.as_deref());
                         m.teruggetrokken = false;
                     })
                     .is_some()
@@ -511,14 +765,23 @@ impl<'a> Werk<'a> {
             };
             if ok {
                 let instr = self.vb.instrumenten.get_mut(&e.work).expect("exists");
+                if let Some(v) = versie {
+                    m.expressie = v.map(|x| {
+                        let (i, nieuw) = instr.voeg_expressie_toe(x);
+                        if nieuw {
+                            self.undo.push(Undo::Expressie(nr));
+                        }
+                        i
+                    });
+                }
                 let branch = &mut instr.branches[bi];
                 branch.momentopnamen.push(m);
-                self.undo.push(Undo::Momentopname(e.work.clone(), bi));
+                self.undo.push(Undo::Momentopname(nr, bi as u32));
                 let r = (bi, branch.momentopnamen.len() - 1);
-                self.toegevoegd.push((e.work.clone(), r, ei));
+                self.toegevoegd.push((nr, r, ei));
                 let b = self.bekend_op_van(&e.bekend_op);
-                self.voeg_instrument_doel_toe(&e.work, &b);
-                self.noteer_bekend_op(&b);
+                self.voeg_instrument_doel_toe(nr, b);
+                self.noteer_bekend_op(b);
             }
         }
     }
@@ -526,16 +789,17 @@ impl<'a> Werk<'a> {
     /// Find or create the branch for `doel` and make the new momentopname (not yet added).
     fn momentopname_voor_instrument(
         &mut self,
+        nr: u32,
         e: &InstrumentElement,
         naam: &str,
-        doel: &str,
+        doel: &'a str,
         maak: bool,
     ) -> Option<(usize, Momentopname)> {
         let g = self.u.gemaakt_op.as_str();
         if !self.bestaat_instrument(&e.work) {
             if maak {
                 self.vb.instrumenten.insert(e.work.clone(), Instrument::new(&e.work));
-                self.undo.push(Undo::NieuwInstrument(e.work.clone()));
+                self.undo.push(Undo::NieuwInstrument(nr));
             } else {
                 self.fout(
                     "RB5010",
@@ -545,26 +809,27 @@ impl<'a> Werk<'a> {
             }
         }
         let bekend_op = self.bekend_op_van(&e.bekend_op);
-        self.voeg_bekend_op_toe(&e.work, &bekend_op);
+        self.voeg_bekend_op_toe(nr, bekend_op);
         let instr = self.vb.instrumenten.get(&e.work).expect("exists");
-        let nieuw_leeg = |bekend_op: &str| Momentopname {
-            gemaakt_op: g.to_string(),
-            bekend_op: bekend_op.to_string(),
-            doelen: e.doelen.clone(),
+        let nieuw_leeg = Momentopname {
+            gemaakt_op: self.g,
+            bekend_op,
+            doelen: Vec::new(),
             expressie: None,
             ingetrokken: false,
             teruggetrokken: true,
-            basisversies: BTreeMap::new(),
-            vervlochten: BTreeMap::new(),
-            ontvlochten: BTreeMap::new(),
+            basisversies: Vec::new(),
+            vervlochten: Vec::new(),
+            ontvlochten: Vec::new(),
             cumulatief: None,
         };
         if let Some(bi) = instr.branch_index(doel) {
-            let Some(laatste) = instr.branches[bi].momentopnamen.last().cloned() else {
+            let Some(laatste) = instr.branches[bi].momentopnamen.last() else {
                 // Only a branch created (and failed) earlier in this same exchange.
-                return Some((bi, nieuw_leeg(&bekend_op)));
+                return Some((bi, nieuw_leeg));
             };
-            if laatste.gemaakt_op == g {
+            let (lg, lb) = (laatste.gemaakt_op, laatste.bekend_op);
+            if lg == self.g {
                 self.fout(
                     "RB5011",
                     format!(
@@ -574,12 +839,11 @@ impl<'a> Werk<'a> {
                 );
                 return None;
             }
-            let mut nieuw = nieuw_leeg(&bekend_op);
-            nieuw.expressie = laatste.expressie.clone();
+            let mut nieuw = nieuw_leeg;
+            nieuw.expressie = laatste.expressie;
             nieuw.ingetrokken = laatste.ingetrokken;
             nieuw.teruggetrokken = laatste.teruggetrokken;
-            if nieuw.bekend_op < laatste.bekend_op {
-                let (lg, lb) = (laatste.gemaakt_op.clone(), laatste.bekend_op.clone());
+            if nieuw.bekend_op < lb {
                 self.fout(
                     "RB5012",
                     format!(
@@ -589,13 +853,12 @@ impl<'a> Werk<'a> {
                 );
                 return None;
             }
-            let lg = laatste.gemaakt_op.clone();
             match e.basisversies.iter().find(|b| b.doel == doel) {
                 None => self.fout(
                     "RB5013",
                     format!("{naam} voor ({doel}, @{g}) en instrument {} moet ({doel}, @{lg}) als basisversie hebben.", e.work),
                 ),
-                Some(b) if b.gemaakt_op != lg => {
+                Some(b) if tijdstip(&b.gemaakt_op) != lg => {
                     let bg = b.gemaakt_op.clone();
                     self.fout(
                         "RB5013",
@@ -609,23 +872,23 @@ impl<'a> Werk<'a> {
             }
             Some((bi, nieuw))
         } else if maak {
-            let initiele = instr.initiele_doelen.clone();
             let instr = self.vb.instrumenten.get_mut(&e.work).expect("exists");
             let bi = instr.voeg_branch_toe(doel);
-            self.undo.push(Undo::Branch(e.work.clone()));
-            self.nieuwe_doelen.insert(doel.to_string());
+            self.undo.push(Undo::Branch(nr, bi as u32));
+            self.nieuwe_doelen.push(doel);
             if e.basisversies.is_empty() {
-                match initiele {
+                match &instr.initiele_doelen {
                     None => {
                         instr.initiele_doelen = Some(e.doelen.clone());
-                        self.undo.push(Undo::InitieleDoelen(e.work.clone(), None));
+                        self.undo.push(Undo::InitieleDoelen(nr, None));
                     }
                     Some(init) if !init.iter().any(|d| d == doel) => {
                         let anders: Vec<String> = init
                             .iter()
                             .filter_map(|d| instr.branch(d))
                             .map(|b| {
-                                format!("({}, @{})", b.doel, b.momentopnamen.first().map(|m| m.gemaakt_op.as_str()).unwrap_or(""))
+                                let eerste = b.momentopnamen.first().map(|m| m.gemaakt_op.to_string()).unwrap_or_default();
+                                format!("({}, @{eerste})", b.doel)
                             })
                             .collect();
                         self.fout(
@@ -649,7 +912,7 @@ impl<'a> Werk<'a> {
                     ),
                 );
             }
-            Some((bi, nieuw_leeg(&bekend_op)))
+            Some((bi, nieuw_leeg))
         } else {
             self.fout(
                 "RB5016",
@@ -660,62 +923,67 @@ impl<'a> Werk<'a> {
     }
 
     /// Resolve the references of a new momentopname.
-    fn neem_verwijzingen_over(&mut self, work: &str, r: Ref, e: &InstrumentElement) {
+    fn neem_verwijzingen_over(&mut self, nr: u32, r: Ref, e: &InstrumentElement) {
         let naam = element_naam(e);
         let g = self.u.gemaakt_op.as_str();
-        let eigen_doel = self.vb.instrumenten[work].branches[r.0].doel.clone();
-        // doel -> (collectie, ref, is_basisversie)
-        let mut verwerkt: BTreeMap<String, (&'static str, Ref, bool)> = BTreeMap::new();
+        // branch -> (collectie, ref, is_basisversie)
+        let mut verwerkt: SmallVec<[(usize, &'static str, Ref, bool); 4]> = SmallVec::new();
         for (collectie, lijst) in
             [("Basisversie", &e.basisversies), ("VervlochtenVersie", &e.vervlochten), ("OntvlochtenVersie", &e.ontvlochten)]
         {
             for v in lijst {
-                let Some(gevonden) = self.zoek_momentopname(work, e, naam, &eigen_doel, v, collectie, &verwerkt) else {
+                let Some(gevonden) = self.zoek_momentopname(nr, r, e, naam, v, collectie, &verwerkt) else {
                     continue;
                 };
-                let instr = &self.vb.instrumenten[work];
+                let instr = self.vb.instrumenten.get_mut(&e.work).expect("exists");
                 let ref_m = instr.momentopname(gevonden);
                 let teruggetrokken = ref_m.teruggetrokken;
-                let ref_gemaakt = ref_m.gemaakt_op.clone();
-                let doelen = instr.momentopname(r).doelen.clone();
+                let ref_gemaakt = ref_m.gemaakt_op;
+                let m = &instr.branches[r.0].momentopnamen[r.1];
+                let bestaand = match collectie {
+                    "Basisversie" => &m.basisversies,
+                    "VervlochtenVersie" => &m.vervlochten,
+                    _ => &m.ontvlochten,
+                };
+                let (p, vervang) = instr.zet_verwijzing(bestaand, gevonden);
+                let m = &mut instr.branches[r.0].momentopnamen[r.1];
+                let lijst_m = match collectie {
+                    "Basisversie" => &mut m.basisversies,
+                    "VervlochtenVersie" => &mut m.vervlochten,
+                    _ => &mut m.ontvlochten,
+                };
+                if vervang {
+                    lijst_m[p] = gevonden;
+                } else {
+                    lijst_m.insert(p, gevonden);
+                }
+                let is_basis = collectie == "Basisversie";
+                match verwerkt.iter_mut().find(|x| x.0 == gevonden.0) {
+                    Some(x) => *x = (gevonden.0, collectie, gevonden, is_basis),
+                    None => verwerkt.push((gevonden.0, collectie, gevonden, is_basis)),
+                }
                 match collectie {
-                    "Basisversie" => {
-                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
-                            .basisversies
-                            .insert(v.doel.clone(), gevonden);
-                        verwerkt.insert(v.doel.clone(), (collectie, gevonden, true));
-                        if teruggetrokken && !doelen.contains(&v.doel) {
-                            self.fout(
-                                "RB5023",
-                                format!(
-                                    "Teruggetrokken branch ({},@{ref_gemaakt}) mag geen basisversie zijn voor de branch(es) {}, @{g}.",
-                                    v.doel,
-                                    doelen.join(", ")
-                                ),
-                            );
-                        }
+                    "Basisversie" if teruggetrokken && !e.doelen.contains(&v.doel) => {
+                        self.fout(
+                            "RB5023",
+                            format!(
+                                "Teruggetrokken branch ({},@{ref_gemaakt}) mag geen basisversie zijn voor de branch(es) {}, @{g}.",
+                                v.doel,
+                                e.doelen.join(", ")
+                            ),
+                        );
                     }
-                    "VervlochtenVersie" => {
-                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
-                            .vervlochten
-                            .insert(v.doel.clone(), gevonden);
-                        verwerkt.insert(v.doel.clone(), (collectie, gevonden, false));
-                        if teruggetrokken {
-                            self.fout(
-                                "RB5023",
-                                format!(
-                                    "Teruggetrokken branch ({},@{ref_gemaakt}) mag niet vervlochten worden met een andere branch ({eigen_doel}, @{g}).",
-                                    v.doel
-                                ),
-                            );
-                        }
+                    "VervlochtenVersie" if teruggetrokken => {
+                        let eigen_doel = self.vb.instrumenten[&e.work].branches[r.0].doel.clone();
+                        self.fout(
+                            "RB5023",
+                            format!(
+                                "Teruggetrokken branch ({},@{ref_gemaakt}) mag niet vervlochten worden met een andere branch ({eigen_doel}, @{g}).",
+                                v.doel
+                            ),
+                        );
                     }
-                    _ => {
-                        self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
-                            .ontvlochten
-                            .insert(v.doel.clone(), gevonden);
-                        verwerkt.insert(v.doel.clone(), (collectie, gevonden, false));
-                    }
+                    _ => {}
                 }
             }
         }
@@ -724,16 +992,18 @@ impl<'a> Werk<'a> {
     #[allow(clippy::too_many_arguments)]
     fn zoek_momentopname(
         &mut self,
-        work: &str,
+        nr: u32,
+        r: Ref,
         e: &InstrumentElement,
         naam: &str,
-        doel: &str,
         v: &Verwijzing,
         collectie: &str,
-        verwerkt: &BTreeMap<String, (&'static str, Ref, bool)>,
+        verwerkt: &[(usize, &'static str, Ref, bool)],
     ) -> Option<Ref> {
         let g = self.u.gemaakt_op.as_str();
-        let instr = &self.vb.instrumenten[work];
+        let instr = &self.vb.instrumenten[&self.werken[nr as usize]];
+        let doel = instr.branches[r.0].doel.as_str();
+        let vg = tijdstip(&v.gemaakt_op);
         let uitkomst: Result<Ref, (&str, String)> = (|| {
             let Some(bi) = instr.branch_index(&v.doel) else {
                 return Err((
@@ -744,7 +1014,7 @@ impl<'a> Werk<'a> {
                     ),
                 ));
             };
-            if let Some((al_collectie, al_ref, is_basis)) = verwerkt.get(&v.doel) {
+            if let Some((_, al_collectie, al_ref, is_basis)) = verwerkt.iter().find(|x| x.0 == bi) {
                 if !is_basis {
                     return Err((
                         "RB5021",
@@ -754,7 +1024,7 @@ impl<'a> Werk<'a> {
                         ),
                     ));
                 }
-                if v.gemaakt_op <= instr.momentopname(*al_ref).gemaakt_op {
+                if vg <= instr.momentopname(*al_ref).gemaakt_op {
                     return Err((
                         "RB5021",
                         format!(
@@ -764,10 +1034,10 @@ impl<'a> Werk<'a> {
                     ));
                 }
             }
-            if let Some(mi) = instr.branches[bi].momentopnamen.iter().position(|m| m.gemaakt_op == v.gemaakt_op) {
+            if let Some(mi) = instr.branches[bi].momentopnamen.iter().position(|m| m.gemaakt_op == vg) {
                 return Ok((bi, mi));
             }
-            let wat = if g < v.gemaakt_op.as_str() { "toekomstige" } else { "onbekende" };
+            let wat = if self.g < vg { "toekomstige" } else { "onbekende" };
             Err((
                 "RB5022",
                 format!(
@@ -786,18 +1056,12 @@ impl<'a> Werk<'a> {
     }
 
     fn bepaal_cumulatieve_bijdragen(&mut self) {
-        // (work number, ref): references never leave their instrument, so the works of this
-        // exchange are numbered in order of appearance.
-        let mut gedaan: FxHashSet<(usize, Ref)> = FxHashSet::default();
-        let mut werken: Vec<&str> = Vec::new();
+        // (work, ref): references never leave their instrument.
+        let mut gedaan: SmallVec<[(u32, Ref); 8]> = SmallVec::new();
         let toegevoegd = std::mem::take(&mut self.toegevoegd);
-        for (work, r, _) in &toegevoegd {
-            let w = werken.iter().position(|x| x == work).unwrap_or_else(|| {
-                werken.push(work);
-                werken.len() - 1
-            });
-            if !gedaan.contains(&(w, *r)) {
-                self.cumulatief_voor(work, w, *r, &mut Vec::new(), &mut gedaan);
+        for &(nr, r, _) in &toegevoegd {
+            if !gedaan.contains(&(nr, r)) {
+                self.cumulatief_voor(nr, r, &mut SmallVec::new(), &mut gedaan);
             }
         }
         self.toegevoegd = toegevoegd;
@@ -805,22 +1069,21 @@ impl<'a> Werk<'a> {
 
     fn cumulatief_voor(
         &mut self,
-        work: &str,
-        w: usize,
+        nr: u32,
         r: Ref,
-        cyclisch: &mut Vec<(usize, Ref)>,
-        gedaan: &mut FxHashSet<(usize, Ref)>,
+        cyclisch: &mut SmallVec<[Ref; 8]>,
+        gedaan: &mut SmallVec<[(u32, Ref); 8]>,
     ) -> bool {
-        let instr = &self.vb.instrumenten[work];
+        let instr = &self.vb.instrumenten[&self.werken[nr as usize]];
         let m = instr.momentopname(r);
         if m.cumulatief.is_some() {
             return true;
         }
-        if cyclisch.iter().any(|(b, _)| *b == r.0) {
+        if cyclisch.iter().any(|c| c.0 == r.0) {
             let g = self.u.gemaakt_op.as_str();
             let keten: Vec<String> = cyclisch
                 .iter()
-                .map(|(_, cr)| {
+                .map(|cr| {
                     let cm = instr.momentopname(*cr);
                     format!("({}, @{})", instr.branches[cr.0].doel, cm.gemaakt_op)
                 })
@@ -834,42 +1097,52 @@ impl<'a> Werk<'a> {
             );
             return false;
         }
-        cyclisch.push((r.0, r));
-        if !gedaan.insert((w, r)) {
+        cyclisch.push(r);
+        if gedaan.contains(&(nr, r)) {
             return false;
         }
-        let refs: Vec<Ref> =
-            m.basisversies.values().chain(m.vervlochten.values()).chain(m.ontvlochten.values()).copied().collect();
+        gedaan.push((nr, r));
         let mut valide = true;
-        for v in refs {
-            if self.vb.instrumenten[work].momentopname(v).cumulatief.is_none()
-                && !self.cumulatief_voor(work, w, v, &mut cyclisch.clone(), gedaan)
-            {
-                valide = false;
+        // Usually every reference is to a momentopname whose contributions are known.
+        let open = |v: &Ref| instr.momentopname(*v).cumulatief.is_none();
+        if m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).any(open) {
+            let refs: SmallVec<[Ref; 4]> = m.basisversies.iter().chain(&m.vervlochten).chain(&m.ontvlochten).copied().collect();
+            for v in refs {
+                if self.vb.instrumenten[&self.werken[nr as usize]].momentopname(v).cumulatief.is_none() {
+                    // Each reference sees the chain up to here, not its siblings' additions.
+                    let lengte = cyclisch.len();
+                    let ok = self.cumulatief_voor(nr, v, cyclisch, gedaan);
+                    cyclisch.truncate(lengte);
+                    if !ok {
+                        valide = false;
+                    }
+                }
             }
         }
         if valide {
-            self.accumuleer(work, r);
+            self.accumuleer(nr, r);
         }
         valide
     }
 
     /// The cumulative contributions of one momentopname from those of its references.
-    fn accumuleer(&mut self, work: &str, r: Ref) {
-        let instr = &self.vb.instrumenten[work];
+    fn accumuleer(&mut self, nr: u32, r: Ref) {
+        let instr = &self.vb.instrumenten[&self.werken[nr as usize]];
         let m = instr.momentopname(r);
-        let eigen_doel = instr.branches[r.0].doel.clone();
-        let mut acc: BTreeMap<String, Bijdrage> = BTreeMap::new();
+        let eigen_doel = instr.branches[r.0].doel.as_str();
+        let mut acc: Cumulatief = Vec::with_capacity(
+            m.basisversies.first().and_then(|v| instr.momentopname(*v).cumulatief.as_ref()).map_or(0, |c| c.len()) + m.doelen.len(),
+        );
         let mut fouten: Vec<(&str, String)> = Vec::new();
-        for v in m.basisversies.values() {
+        for v in &m.basisversies {
             if let Some(c) = &instr.momentopname(*v).cumulatief {
                 voeg_basis_toe(&mut acc, c);
             }
         }
-        for v in m.ontvlochten.values() {
+        for v in &m.ontvlochten {
             let om = instr.momentopname(*v);
             let odoel = &instr.branches[v.0].doel;
-            match acc.get(odoel) {
+            match bijdrage(&acc, v.0 as u32) {
                 None => fouten.push((
                     "RB5025",
                     format!(
@@ -884,69 +1157,76 @@ impl<'a> Werk<'a> {
                         h.laatst_verwerkt, m.gemaakt_op, om.gemaakt_op
                     ),
                 )),
-                Some(_) => {
-                    acc.insert(odoel.clone(), Bijdrage { laatst_verwerkt: om.gemaakt_op.clone(), ontvlochten: Some(true) });
-                }
+                Some(_) => zet(&mut acc, v.0 as u32, Bijdrage { laatst_verwerkt: om.gemaakt_op, ontvlochten: Some(true) }),
             }
         }
-        for v in m.vervlochten.values() {
+        for v in &m.vervlochten {
             let vm = instr.momentopname(*v);
-            let vdoel = &instr.branches[v.0].doel;
-            for (doel, b) in vm.cumulatief.iter().flat_map(|c| c.iter()) {
-                let Some(h) = acc.get(doel) else {
-                    acc.insert(doel.clone(), b.clone());
-                    continue;
-                };
-                if h.laatst_verwerkt < b.laatst_verwerkt {
-                    acc.insert(doel.clone(), b.clone());
+            let vdoel = v.0 as u32;
+            let Some(c) = vm.cumulatief.as_deref() else { continue };
+            let mut uit: Cumulatief = Vec::with_capacity(acc.len() + c.len());
+            let mut i = 0;
+            for &(doel, b) in c {
+                while i < acc.len() && acc[i].0 < doel {
+                    uit.push(acc[i]);
+                    i += 1;
+                }
+                if i >= acc.len() || acc[i].0 != doel {
+                    uit.push((doel, b));
                     continue;
                 }
-                if h.laatst_verwerkt == b.laatst_verwerkt {
-                    // Python truthiness of the reference: None and False are both "not".
-                    if h.ontvlochten.is_none() && b.ontvlochten != Some(true) {
-                        acc.insert(doel.clone(), b.clone());
-                        continue;
-                    }
-                    if h.ontvlochten != Some(true) && b.ontvlochten == Some(true) {
-                        acc.insert(doel.clone(), b.clone());
-                        continue;
-                    }
+                let h = acc[i].1;
+                i += 1;
+                let neem = h.laatst_verwerkt < b.laatst_verwerkt
+                    || (h.laatst_verwerkt == b.laatst_verwerkt
+                        // Python truthiness of the reference: None and False are both "not".
+                        && ((h.ontvlochten.is_none() && b.ontvlochten != Some(true))
+                            || (h.ontvlochten != Some(true) && b.ontvlochten == Some(true))));
+                if neem {
+                    uit.push((doel, b));
+                    continue;
                 }
+                uit.push((doel, h));
                 if doel == vdoel {
                     fouten.push((
                         "RB5026",
                         format!(
-                            "Doel {doel} is al verwerkt tot en met @{} in ({eigen_doel}, @{}), vervlechting met @{} is overbodig of onbedoeld.",
-                            h.laatst_verwerkt, m.gemaakt_op, vm.gemaakt_op
+                            "Doel {} is al verwerkt tot en met @{} in ({eigen_doel}, @{}), vervlechting met @{} is overbodig of onbedoeld.",
+                            instr.doel(doel),
+                            h.laatst_verwerkt,
+                            m.gemaakt_op,
+                            vm.gemaakt_op
                         ),
                     ));
                 }
             }
+            uit.extend_from_slice(&acc[i..]);
+            acc = uit;
         }
-        for d in &m.doelen {
-            acc.insert(d.clone(), Bijdrage { laatst_verwerkt: m.gemaakt_op.clone(), ontvlochten: Some(false) });
+        for &d in &m.doelen {
+            zet(&mut acc, d, Bijdrage { laatst_verwerkt: m.gemaakt_op, ontvlochten: Some(false) });
         }
-        for (doel, h) in &acc {
-            if h.ontvlochten.is_none() {
-                fouten.push((
-                    "RB5027",
-                    format!(
-                        "Doel {doel} is zowel vervlochten als ontvlochten in basisversie(s) van ({eigen_doel}, @{}); status moet (nogmaals) expliciet aangegeven worden met VervlochtenVersie of OntvlochtenVersie.",
-                        m.gemaakt_op
-                    ),
-                ));
-            }
+        let mut dubbelzinnig: Vec<&str> = acc.iter().filter(|(_, h)| h.ontvlochten.is_none()).map(|(d, _)| instr.doel(*d)).collect();
+        dubbelzinnig.sort_unstable();
+        for doel in dubbelzinnig {
+            fouten.push((
+                "RB5027",
+                format!(
+                    "Doel {doel} is zowel vervlochten als ontvlochten in basisversie(s) van ({eigen_doel}, @{}); status moet (nogmaals) expliciet aangegeven worden met VervlochtenVersie of OntvlochtenVersie.",
+                    m.gemaakt_op
+                ),
+            ));
         }
-        let oud = self.vb.instrumenten.get_mut(work).expect("exists").branches[r.0].momentopnamen[r.1]
+        let oud = self.vb.instrumenten.get_mut(&self.werken[nr as usize]).expect("exists").branches[r.0].momentopnamen[r.1]
             .cumulatief
-            .replace(std::sync::Arc::new(acc));
-        self.undo.push(Undo::Cumulatief(work.to_string(), r, oud));
+            .replace(Arc::new(acc));
+        self.undo.push(Undo::Cumulatief(nr, r, oud));
         for (code, tekst) in fouten {
             self.fout(code, tekst);
         }
     }
 
-    fn tijdstempel_element(&mut self, t: &TijdstempelElement, maak: bool) {
+    fn tijdstempel_element(&mut self, ti: usize, t: &'a TijdstempelElement, maak: bool) {
         let g = self.u.gemaakt_op.as_str();
         let naam = if t.datum.is_some() { "Tijdstempel" } else { "TerugtrekkingTijdstempel" };
         let soort = if t.geldig_vanaf { "GeldigVanaf" } else { "JuridischWerkendVanaf" };
@@ -963,51 +1243,43 @@ impl<'a> Werk<'a> {
                 return;
             } else if maak {
                 self.vb.tijdstempels.insert(t.doel.clone(), Vec::new());
-                self.undo.push(Undo::NieuweTijdstempels(t.doel.clone()));
+                self.undo.push(Undo::NieuweTijdstempels(ti as u32));
             } else {
                 self.fout("RB5031", format!("{naam} voor onbekend doel '{}' @{g}.", t.doel));
                 return;
             }
         }
         let bekend_op = self.bekend_op_van(&t.bekend_op);
-        let laatste = self.vb.tijdstempels[&t.doel].last().cloned();
+        let laatste = self.vb.tijdstempels[&t.doel].last().copied();
         let (mut m, is_nieuw) = match laatste {
-            Some(l) if l.gemaakt_op == g => (l, false),
+            Some(l) if l.gemaakt_op == self.g => (l, false),
             Some(l) => {
                 if bekend_op < l.bekend_op {
-                    let (lg, lb) = (l.gemaakt_op.clone(), l.bekend_op.clone());
                     self.fout(
                         "RB5032",
                         format!(
-                            "{naam} voor ({}, @{g}) is eerder bekend (op {bekend_op}) dan voorgaande verandering van tijdstempels (@{lg} op {lb}).",
-                            t.doel
+                            "{naam} voor ({}, @{g}) is eerder bekend (op {bekend_op}) dan voorgaande verandering van tijdstempels (@{} op {}).",
+                            t.doel, l.gemaakt_op, l.bekend_op
                         ),
                     );
                     return;
                 }
-                let mut n = l;
-                n.gemaakt_op = g.to_string();
-                n.bekend_op = bekend_op.clone();
-                (n, true)
+                (TijdstempelMoment { gemaakt_op: self.g, bekend_op, ..l }, true)
             }
             None => (
-                TijdstempelMoment {
-                    gemaakt_op: g.to_string(),
-                    bekend_op: bekend_op.clone(),
-                    juridisch_werkend_vanaf: None,
-                    geldig_vanaf: None,
-                },
+                TijdstempelMoment { gemaakt_op: self.g, bekend_op, juridisch_werkend_vanaf: None, geldig_vanaf: None },
                 true,
             ),
         };
-        let ok = match &t.datum {
+        let ok = match t.datum.as_deref() {
             Some(d) => {
+                let d = datum(d);
                 if t.geldig_vanaf {
-                    m.geldig_vanaf = Some(d.clone());
+                    m.geldig_vanaf = Some(d);
                 } else {
-                    m.juridisch_werkend_vanaf = Some(d.clone());
+                    m.juridisch_werkend_vanaf = Some(d);
                 }
-                match (&m.geldig_vanaf, &m.juridisch_werkend_vanaf) {
+                match (m.geldig_vanaf, m.juridisch_werkend_vanaf) {
                     (Some(gv), Some(jwv)) if gv > jwv => {
                         let tekst = format!(
                             "GeldigVanaf ({gv}) mag niet groter zijn dan JuridischWerkendVanaf ({jwv}) ({} @{g}).",
@@ -1039,30 +1311,42 @@ impl<'a> Werk<'a> {
         let lijst = self.vb.tijdstempels.get_mut(&t.doel).expect("inserted");
         if is_nieuw {
             lijst.push(m);
-            self.undo.push(Undo::TijdstempelToegevoegd(t.doel.clone()));
+            self.undo.push(Undo::TijdstempelToegevoegd(ti as u32));
         } else {
             let oud = std::mem::replace(lijst.last_mut().expect("non-empty"), m);
-            self.undo.push(Undo::TijdstempelVervangen(t.doel.clone(), oud));
+            self.undo.push(Undo::TijdstempelVervangen(ti as u32, oud));
         }
-        self.noteer_bekend_op(&bekend_op);
-        // Every instrument with a (not withdrawn) branch for the doel is touched.
-        let mut works: BTreeSet<String> = self.vb.doel_instrumenten.get(&t.doel).cloned().unwrap_or_default();
-        works.extend(
-            self.aangeraakt
-                .iter()
-                .filter(|w| self.vb.instrumenten.get(*w).is_some_and(|i| i.branch(&t.doel).is_some()))
-                .cloned(),
-        );
-        for work in works {
+        self.noteer_bekend_op(bekend_op);
+        // Every instrument with a (not withdrawn) branch for the doel is touched: those
+        // registered for the doel, and those given a branch for it in this exchange.
+        let mut nrs: SmallVec<[u32; 4]> = SmallVec::new();
+        if let Some(ws) = self.vb.doel_instrumenten.get(&t.doel) {
+            for w in ws {
+                let nr = match self.werken.iter().position(|x| x == w) {
+                    Some(i) => i as u32,
+                    None => {
+                        self.werken.push(w.clone());
+                        self.werken.len() as u32 - 1
+                    }
+                };
+                nrs.push(nr);
+            }
+        }
+        for &nr in &self.aangeraakt {
+            if !nrs.contains(&nr) && self.vb.instrumenten.get(&self.werken[nr as usize]).is_some_and(|i| i.branch(&t.doel).is_some()) {
+                nrs.push(nr);
+            }
+        }
+        for nr in nrs {
             let raakt = self
                 .vb
                 .instrumenten
-                .get(&work)
+                .get(&self.werken[nr as usize])
                 .and_then(|i| i.branch(&t.doel))
                 .and_then(|b| b.momentopnamen.last())
                 .is_some_and(|m| !m.teruggetrokken);
             if raakt {
-                self.voeg_instrument_doel_toe(&work, &bekend_op);
+                self.voeg_instrument_doel_toe(nr, bekend_op);
             }
         }
     }
