@@ -11,7 +11,10 @@
 //!   PostgreSQL rounds early;
 //! - `BENCH_ONLY`: `tantivy` or `pg` (default both); `BENCH_BATCH` (20): works per commit;
 //! - `BENCH_PG`: a libpq-style connection string; without it PostgreSQL is skipped;
-//! - `BENCH_SEED` (7).
+//! - `BENCH_SEED` (7);
+//! - `BENCH_DUMP`: a file to write every instance's complete tantivy answer to (JSON lines: the
+//!   first page in full, and a SHA-256 over all pages of 100 groups × 10 hits with their scores,
+//!   snippets, totals and facets), to check that two builds of `search` answer identically.
 //!
 //! The index is cached in `target/bench-zoeken/` under a name made of the parameters, the
 //! PostgreSQL corpus in its database under the same key, so a rerun only measures queries.
@@ -332,6 +335,39 @@ fn tantivy_alles(z: &Zoeker, v: &Vraag, d: &str) -> Alles {
         }
     }
     uit
+}
+
+/// `BENCH_DUMP`: every instance's answer (see the module docs), one JSON line per instance.
+fn dump(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], pad: &Path) {
+    use sha2::{Digest, Sha256};
+    let mut uit = String::new();
+    for &(i, d) in inst {
+        let v = &vr[i];
+        let eerste = z.zoek(&zoekvraag(v, d)).unwrap();
+        let mut h = Sha256::new();
+        let mut paginas = 0;
+        for pagina in 1.. {
+            let mut q = zoekvraag(v, d);
+            q.pagina = pagina;
+            q.per_pagina = 100;
+            q.treffers_per_groep = WIDS_TOT;
+            let r = z.zoek(&q).unwrap();
+            if r.groepen.is_empty() {
+                break;
+            }
+            h.update(serde_json::to_vec(&r).unwrap());
+            paginas += 1;
+        }
+        let regel = serde_json::json!({
+            "q": v.q, "bevoegdGezag": v.bg, "geldigOp": d,
+            "totaalTreffers": eerste.totaal_treffers, "totaalGroepen": eerste.totaal_groepen,
+            "paginas": paginas, "allesSha256": hex::encode(h.finalize()), "eerstePagina": eerste,
+        });
+        uit.push_str(&regel.to_string());
+        uit.push('\n');
+    }
+    std::fs::write(pad, uit).unwrap();
+    println!("answers of {} instances written to {}", inst.len(), pad.display());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,6 +696,9 @@ fn main() {
             pct(&mut l, 50.0),
             pct(&mut l, 99.0)
         );
+        if let Some(pad) = std::env::var_os("BENCH_DUMP") {
+            dump(&z, &vr, &inst, Path::new(&pad));
+        }
         tantivy = Some((z, t));
     }
 
