@@ -45,6 +45,7 @@
 mod schema;
 mod schrijver;
 pub mod tijd;
+mod toegestaan;
 mod zoeker;
 
 use serde::{Deserialize, Serialize};
