@@ -33,6 +33,25 @@ impl BitSet {
         }
         self.0[i] |= 1 << (n % 64);
     }
+    /// Add the numbers `van..tot`.
+    pub fn zet_reeks(&mut self, van: u32, tot: u32) {
+        if van >= tot {
+            return;
+        }
+        let (a, b) = ((van / 64) as usize, ((tot - 1) / 64) as usize);
+        if b >= self.0.len() {
+            self.0.resize(b + 1, 0);
+        }
+        let kop = !0u64 << (van % 64);
+        let staart = !0u64 >> (63 - (tot - 1) % 64);
+        if a == b {
+            self.0[a] |= kop & staart;
+        } else {
+            self.0[a] |= kop;
+            self.0[a + 1..b].fill(!0);
+            self.0[b] |= staart;
+        }
+    }
     #[inline]
     pub fn bevat(&self, n: u32) -> bool {
         self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
@@ -139,9 +158,8 @@ impl DocSet for ToegestaanScorer {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        if target > self.doc {
-            self.doc = self.vanaf(target);
-        }
+        // Also right after a seek_danger miss, when `doc` need not be in the set.
+        self.doc = self.vanaf(target.max(self.doc));
         self.doc
     }
 
@@ -154,8 +172,10 @@ impl DocSet for ToegestaanScorer {
             self.doc = target;
             SeekDangerResult::Found
         } else {
-            self.doc = self.vanaf(target + 1);
-            SeekDangerResult::SeekLowerBound(self.doc)
+            // No scan for the next document in the set: the clause that leads knows better
+            // where to go next (and a sparse set would make the scan long).
+            self.doc = target + 1;
+            SeekDangerResult::SeekLowerBound(target + 1)
         }
     }
 
@@ -172,5 +192,25 @@ impl DocSet for ToegestaanScorer {
 impl Scorer for ToegestaanScorer {
     fn score(&mut self) -> Score {
         self.score
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitSet;
+
+    #[test]
+    fn runs_set_exactly_their_numbers() {
+        for (van, tot) in [(0, 1), (0, 64), (3, 64), (63, 65), (5, 200), (64, 128), (70, 71), (10, 10)] {
+            let mut a = BitSet::default();
+            a.zet_reeks(van, tot);
+            let mut b = BitSet::default();
+            for n in van..tot {
+                b.zet(n);
+            }
+            for n in 0..300 {
+                assert_eq!(a.bevat(n), b.bevat(n), "{van}..{tot}: {n}");
+            }
+        }
     }
 }

@@ -32,8 +32,15 @@ struct Werk {
     tijdvakken: Tijdvakken,
     /// (expression, sorted content numbers), by expression id.
     versies: Vec<(String, Vec<u32>)>,
+    /// Per entry of `versies`: its content numbers as runs `[van, tot)`, for filling the
+    /// time scope's bitset a word at a time (a version's contents are mostly consecutive
+    /// numbers: they are numbered as they are first indexed).
+    reeksen: Vec<Vec<(u32, u32)>>,
     /// Per entry of `tijdvakken.versies`: its position in `versies` (`None`: not indexed).
     tijdvak_versie: Vec<Option<usize>>,
+    /// Positions of its bevoegd gezag and soort in the state's facet values (`GEEN`: none).
+    facet_bg: u32,
+    facet_soort: u32,
 }
 
 /// What a searcher generation holds, loaded once per commit.
@@ -45,6 +52,9 @@ struct Staat {
     werken: Vec<Werk>,
     /// Per segment: every document's content number and work.
     kaarten: Kaarten,
+    /// The distinct non-empty bevoegd gezag and soort values, sorted.
+    bg_waarden: Vec<String>,
+    soort_waarden: Vec<String>,
     /// Every content of every version (historic scope).
     alle: Arc<BitSet>,
     /// One more than the largest content number.
@@ -120,7 +130,15 @@ impl Zoeker {
     fn laad(&self, searcher: Searcher, generatie: u64) -> Result<Staat, ZoekFout> {
         let v = self.velden;
         let mut werken: BTreeMap<String, Werk> = BTreeMap::new();
-        let nieuw = |meta: WerkMeta, tijdvakken: Tijdvakken| Werk { meta, tijdvakken, versies: Vec::new(), tijdvak_versie: Vec::new() };
+        let nieuw = |meta: WerkMeta, tijdvakken: Tijdvakken| Werk {
+            meta,
+            tijdvakken,
+            versies: Vec::new(),
+            reeksen: Vec::new(),
+            tijdvak_versie: Vec::new(),
+            facet_bg: GEEN,
+            facet_soort: GEEN,
+        };
         for d in self.alle_docs(&searcher, "w")? {
             let data = d.get_first(v.data).and_then(|x| x.as_bytes()).unwrap_or_default();
             let (meta, tijdvakken): (WerkMeta, Tijdvakken) =
@@ -189,9 +207,19 @@ impl Zoeker {
             let werk = werk_ord.into_iter().map(|o| if o == GEEN { GEEN } else { ord_werk[o as usize] }).collect();
             kaarten.insert(id, Arc::new(SegmentKaart { nr, werk, eenheden }));
         }
+        let waarden = |f: fn(&WerkMeta) -> Option<&String>| -> Vec<String> {
+            let s: std::collections::BTreeSet<&String> = werken.iter().filter_map(|w| f(&w.meta)).filter(|s| !s.is_empty()).collect();
+            s.into_iter().cloned().collect()
+        };
+        let bg_waarden = waarden(|m| m.bevoegd_gezag.as_ref());
+        let soort_waarden = waarden(|m| m.soort.as_ref());
+        let plek = |l: &[String], x: Option<&String>| x.and_then(|x| l.binary_search(x).ok()).map_or(GEEN, |i| i as u32);
         for w in &mut werken {
             w.versies.sort_by(|a, b| a.0.cmp(&b.0));
+            w.reeksen = w.versies.iter().map(|(_, nrs)| reeksen(nrs)).collect();
             w.tijdvak_versie = w.tijdvakken.versies.iter().map(|e| w.versies.iter().position(|(x, _)| x == e)).collect();
+            w.facet_bg = plek(&bg_waarden, w.meta.bevoegd_gezag.as_ref());
+            w.facet_soort = plek(&soort_waarden, w.meta.soort.as_ref());
         }
         let watermerk = lees_payload(&self.index)?.map(|p| p.watermerk);
         Ok(Staat {
@@ -199,6 +227,8 @@ impl Zoeker {
             searcher,
             werken,
             kaarten: Arc::new(kaarten),
+            bg_waarden,
+            soort_waarden,
             alle: Arc::new(alle),
             nrs,
             eenheid_score: eenheid_score.unwrap_or(0.0),
@@ -242,8 +272,8 @@ impl Zoeker {
                     let Some(Some(x)) = w.tijdvakken.versie_op(t) else { continue };
                     let Some(&Some(j)) = w.tijdvak_versie.get(x as usize) else { continue };
                     geldend[i] = Some(j);
-                    for &n in &w.versies[j].1 {
-                        b.zet(n);
+                    for &(van, tot) in &w.reeksen[j] {
+                        b.zet_reeks(van, tot);
                     }
                 }
                 Arc::new(b)
@@ -265,15 +295,15 @@ impl Zoeker {
         // Best hit first; equal scores in the order of the work ids.
         lijst.sort_by(|a, b| b.1.best.total_cmp(&a.1.best).then_with(|| a.0.cmp(&b.0)));
         let totaal_treffers = lijst.iter().map(|g| g.1.aantal).sum();
-        let mut bg: BTreeMap<&str, u64> = BTreeMap::new();
-        let mut soort: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut bg = vec![0u64; staat.bg_waarden.len()];
+        let mut soort = vec![0u64; staat.soort_waarden.len()];
         for (w, _) in &lijst {
-            let m = &staat.werken[*w as usize].meta;
-            if let Some(b) = m.bevoegd_gezag.as_deref().filter(|s| !s.is_empty()) {
-                *bg.entry(b).or_default() += 1;
+            let w = &staat.werken[*w as usize];
+            if w.facet_bg != GEEN {
+                bg[w.facet_bg as usize] += 1;
             }
-            if let Some(s) = m.soort.as_deref().filter(|s| !s.is_empty()) {
-                *soort.entry(s).or_default() += 1;
+            if w.facet_soort != GEEN {
+                soort[w.facet_soort as usize] += 1;
             }
         }
         let per_pagina = vraag.per_pagina.clamp(1, 100);
@@ -329,8 +359,14 @@ impl Zoeker {
                 uit.push(groep(meta, None, hits.best, hits.aantal, treffers));
             }
         }
-        let facet = |m: BTreeMap<&str, u64>| {
-            let mut l: Vec<Facet> = m.into_iter().map(|(waarde, aantal)| Facet { waarde: waarde.to_string(), aantal }).collect();
+        // Per value (sorted) its count; most frequent first, equal counts by value.
+        let facet = |tellingen: Vec<u64>, waarden: &[String]| {
+            let mut l: Vec<Facet> = tellingen
+                .into_iter()
+                .zip(waarden)
+                .filter(|(n, _)| *n > 0)
+                .map(|(aantal, waarde)| Facet { waarde: waarde.clone(), aantal })
+                .collect();
             l.sort_by(|a, b| b.aantal.cmp(&a.aantal).then_with(|| a.waarde.cmp(&b.waarde)));
             l
         };
@@ -340,7 +376,7 @@ impl Zoeker {
             pagina,
             per_pagina,
             groepen: uit,
-            facetten: Facetten { bevoegd_gezag: facet(bg), soort: facet(soort) },
+            facetten: Facetten { bevoegd_gezag: facet(bg, &staat.bg_waarden), soort: facet(soort, &staat.soort_waarden) },
         })
     }
 
@@ -377,6 +413,18 @@ impl Zoeker {
         }
         Ok((q, filters, prefixen))
     }
+}
+
+/// Sorted numbers as runs `[van, tot)`.
+fn reeksen(nrs: &[u32]) -> Vec<(u32, u32)> {
+    let mut uit: Vec<(u32, u32)> = Vec::new();
+    for &n in nrs {
+        match uit.last_mut() {
+            Some(r) if r.1 == n => r.1 = n + 1,
+            _ => uit.push((n, n + 1)),
+        }
+    }
+    uit
 }
 
 fn dag_van(veld: &str, s: &str) -> Result<i32, ZoekFout> {
@@ -680,10 +728,24 @@ impl SegmentCollector for SegVerzamelaar {
         g.best = g.best.max(score);
         g.aantal += 1;
         if g.top.len() < self.k || score > g.drempel {
-            g.top.push((score, DocAddress::new(self.seg, doc), nr));
-            if g.top.len() >= 2 * self.k.max(8) {
-                houd_top(&mut g.top, self.k);
-                g.drempel = g.top[self.k - 1].0;
+            let t = (score, DocAddress::new(self.seg, doc), nr);
+            if self.k <= 8 {
+                // Kept sorted: after the entries with a score ≥ this one (equal scores: lower
+                // addresses first, and this document comes last so far).
+                let i = g.top.iter().position(|x| x.0 < score).unwrap_or(g.top.len());
+                g.top.insert(i, t);
+                if g.top.len() > self.k {
+                    g.top.pop();
+                }
+                if g.top.len() == self.k {
+                    g.drempel = g.top[self.k - 1].0;
+                }
+            } else {
+                g.top.push(t);
+                if g.top.len() >= 2 * self.k {
+                    houd_top(&mut g.top, self.k);
+                    g.drempel = g.top[self.k - 1].0;
+                }
             }
         }
     }
