@@ -45,6 +45,7 @@
 mod schema;
 mod schrijver;
 pub mod tijd;
+mod tijdtabel;
 mod toegestaan;
 mod zoeker;
 

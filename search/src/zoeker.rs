@@ -19,6 +19,7 @@ use tantivy::{
 use crate::schema::{self, Velden};
 use crate::schrijver::{Watermerk, lees_payload, open_index};
 use crate::tijd::{Tijdstip, dag, datum};
+use crate::tijdtabel::Tijdtabel;
 use crate::toegestaan::{BitSet, Filter, GEEN, Kaarten, SegmentKaart, Toegestaan};
 use crate::{Facet, Facetten, Groep, Periode, Resultaten, Tijdbereik, Tijdvakken, Treffer, WerkMeta, ZoekFout, Zoekvraag};
 
@@ -32,12 +33,6 @@ struct Werk {
     tijdvakken: Tijdvakken,
     /// (expression, sorted content numbers), by expression id.
     versies: Vec<(String, Vec<u32>)>,
-    /// Per entry of `versies`: its content numbers as runs `[van, tot)`, for filling the
-    /// time scope's bitset a word at a time (a version's contents are mostly consecutive
-    /// numbers: they are numbered as they are first indexed).
-    reeksen: Vec<Vec<(u32, u32)>>,
-    /// Per entry of `tijdvakken.versies`: its position in `versies` (`None`: not indexed).
-    tijdvak_versie: Vec<Option<usize>>,
     /// Positions of its bevoegd gezag and soort in the state's facet values (`GEEN`: none).
     facet_bg: u32,
     facet_soort: u32,
@@ -52,6 +47,8 @@ struct Staat {
     werken: Vec<Werk>,
     /// Per segment: every document's content number and work.
     kaarten: Kaarten,
+    /// The works' time-travel tables, flat (work numbers as in `werken`).
+    tijdtabel: Tijdtabel,
     /// The distinct non-empty bevoegd gezag and soort values, sorted.
     bg_waarden: Vec<String>,
     soort_waarden: Vec<String>,
@@ -134,8 +131,6 @@ impl Zoeker {
             meta,
             tijdvakken,
             versies: Vec::new(),
-            reeksen: Vec::new(),
-            tijdvak_versie: Vec::new(),
             facet_bg: GEEN,
             facet_soort: GEEN,
         };
@@ -213,11 +208,14 @@ impl Zoeker {
         };
         let bg_waarden = waarden(|m| m.bevoegd_gezag.as_ref());
         let soort_waarden = waarden(|m| m.soort.as_ref());
+        let mut tijdtabel = Tijdtabel::default();
         let plek = |l: &[String], x: Option<&String>| x.and_then(|x| l.binary_search(x).ok()).map_or(GEEN, |i| i as u32);
         for w in &mut werken {
             w.versies.sort_by(|a, b| a.0.cmp(&b.0));
-            w.reeksen = w.versies.iter().map(|(_, nrs)| reeksen(nrs)).collect();
-            w.tijdvak_versie = w.tijdvakken.versies.iter().map(|e| w.versies.iter().position(|(x, _)| x == e)).collect();
+            // A version's contents as runs of consecutive numbers (mostly few: contents are
+            // numbered as they are first indexed), for filling the bitset a word at a time.
+            let geindexeerd: Vec<(&str, Vec<(u32, u32)>)> = w.versies.iter().map(|(e, nrs)| (e.as_str(), reeksen(nrs))).collect();
+            tijdtabel.voeg_toe(&w.tijdvakken, &geindexeerd);
             w.facet_bg = plek(&bg_waarden, w.meta.bevoegd_gezag.as_ref());
             w.facet_soort = plek(&soort_waarden, w.meta.soort.as_ref());
         }
@@ -227,6 +225,7 @@ impl Zoeker {
             searcher,
             werken,
             kaarten: Arc::new(kaarten),
+            tijdtabel,
             bg_waarden,
             soort_waarden,
             alle: Arc::new(alle),
@@ -265,14 +264,14 @@ impl Zoeker {
         let nrs = match tijdstip {
             Some(t) => {
                 let mut b = BitSet::met_capaciteit(staat.nrs);
-                for (i, w) in staat.werken.iter().enumerate() {
-                    if !past(&w.meta) {
+                let gefilterd = vraag.werk.is_some() || vraag.bevoegd_gezag.is_some() || vraag.soort.is_some() || vraag.tam.is_some();
+                for (i, g) in geldend.iter_mut().enumerate() {
+                    if gefilterd && !past(&staat.werken[i].meta) {
                         continue;
                     }
-                    let Some(Some(x)) = w.tijdvakken.versie_op(t) else { continue };
-                    let Some(&Some(j)) = w.tijdvak_versie.get(x as usize) else { continue };
-                    geldend[i] = Some(j);
-                    for &(van, tot) in &w.reeksen[j] {
+                    let Some((j, reeksen)) = staat.tijdtabel.versie_op(i, t) else { continue };
+                    *g = Some(j);
+                    for &(van, tot) in reeksen {
                         b.zet_reeks(van, tot);
                     }
                 }
