@@ -288,7 +288,20 @@ impl Tijden {
     }
 }
 
-fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> Tijden {
+/// CPU time of this process so far (all threads: the query's own and tantivy's search
+/// threads), in ns, from `/proc/self/task/*/schedstat`; `None` where there is no such file.
+fn cpu_ns() -> Option<u64> {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let s = std::fs::read_to_string(e.path().join("schedstat")).ok()?;
+        n += s.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(n)
+}
+
+/// Wall-clock latency and CPU time (all threads; what a query costs regardless of how busy the
+/// machine is) per execution.
+fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> (Tijden, Tijden) {
     // Warm-up: every instance twice.
     for _ in 0..2 {
         for &(i, d) in inst {
@@ -296,19 +309,24 @@ fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> T
         }
     }
     let mut t = Tijden::new();
+    let mut cpu = Tijden::new();
     let mut k = 0;
     while k < n {
         for &(i, d) in inst {
             let v = zoekvraag(&vr[i], d);
+            let c0 = cpu_ns();
             let t0 = Instant::now();
             let r = z.zoek(&v).unwrap();
             let ms = t0.elapsed().as_secs_f64() * 1e3;
+            if let (Some(c0), Some(c1)) = (c0, cpu_ns()) {
+                cpu.voeg_toe(vr[i].soort, (c1 - c0) as f64 / 1e6);
+            }
             std::hint::black_box(r);
             t.voeg_toe(vr[i].soort, ms);
             k += 1;
         }
     }
-    t
+    (t, cpu)
 }
 
 /// wIds are compared for the works with at most this many hits (all works: the counts).
@@ -650,6 +668,7 @@ fn main() {
     println!("{} queries × 2 dates = {} instances; dates {:?}; beschikbaarOp {BESCHIKBAAR_OP}", vr.len(), inst.len(), DATUMS);
 
     let mut tantivy: Option<(Zoeker, Tijden)> = None;
+    let mut tantivy_cpu: Option<Tijden> = None;
     if p.tantivy {
         let (idx, o) = bouw_index(&p);
         let s = o.fase1_s + o.fase2_s + o.afronden_s;
@@ -674,7 +693,8 @@ fn main() {
         println!("open + first query (loads the works' time travel and version lists): {:.0} ms", t0.elapsed().as_secs_f64() * 1e3);
         let la = loadavg();
         let t0 = Instant::now();
-        let t = meet_tantivy(&z, &vr, &inst, p.queries);
+        let (t, cpu) = meet_tantivy(&z, &vr, &inst, p.queries);
+        tantivy_cpu = Some(cpu);
         println!(
             "timed: {} executions in {:.1} s (loadavg {la} → {})",
             t.alle.len(),
@@ -766,6 +786,19 @@ fn main() {
         let n = format!(" (n={}/{})", a.map_or(0, |x| x.3), b.map_or(0, |x| x.3));
         let naam = if s == "alle" { "**all**".to_string() } else { s.to_string() };
         println!("| {naam}{n} | {} | {} | {r} |", f(a), f(b));
+    }
+
+    if let Some(cpu) = tantivy_cpu.as_mut().filter(|c| !c.alle.is_empty()) {
+        println!("\n## tantivy CPU time per query (ms, all threads), the same executions");
+        println!("| query kind | p50 | p95 | p99 |");
+        println!("|---|---|---|---|");
+        let mut namen: Vec<&'static str> = cpu.per_soort.iter().map(|x| x.0).collect();
+        namen.push("alle");
+        for s in namen {
+            let l = cpu.get(s).unwrap();
+            let naam = if s == "alle" { "**all**".to_string() } else { s.to_string() };
+            println!("| {naam} | {:.2} | {:.2} | {:.2} |", pct(l, 50.0), pct(l, 95.0), pct(l, 99.0));
+        }
     }
 
     // Per query instance: hits and agreement.
