@@ -119,6 +119,15 @@ impl Weight for Toegestaan {
         Ok(Box::new(s))
     }
 
+    /// Positioned on `target` if it is in the set, without looking for the first document
+    /// in the set (with a sparse set that is a scan over most of the segment).
+    fn scorer_danger(&self, reader: &SegmentReader, target: DocId, boost: Score) -> tantivy::Result<(SeekDangerResult, Box<dyn Scorer>)> {
+        let k = kaart(&self.filter.kaarten, reader)?;
+        let mut s = ToegestaanScorer { filter: self.filter.clone(), max_doc: k.nr.len() as DocId, k, doc: target, score: self.score * boost };
+        let r = s.seek_danger(target);
+        Ok((r, Box::new(s)))
+    }
+
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let k = kaart(&self.filter.kaarten, reader)?;
         if (doc as usize) < k.nr.len() && self.filter.past(&k, doc) {

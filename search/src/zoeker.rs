@@ -252,11 +252,27 @@ impl Zoeker {
         let (vraag_deel, filters, prefixen) = self.bouw_query(vraag)?;
         let staat = self.staat()?;
         let v = self.velden;
-        let past = |m: &WerkMeta| {
-            vraag.werk.as_deref().is_none_or(|w| w == m.werk)
-                && vraag.bevoegd_gezag.as_deref().is_none_or(|b| Some(b) == m.bevoegd_gezag.as_deref())
-                && vraag.soort.as_deref().is_none_or(|s| Some(s) == m.soort.as_deref())
-                && vraag.tam.is_none_or(|t| t == m.tam)
+        // The works the filters let through: a work filter is one work (they are sorted by id);
+        // bevoegd gezag and soort compare facet numbers (the strings only for a value that is
+        // no work's facet value: the empty string, or one no work has).
+        let nummer = |x: &Option<String>, waarden: &[String]| x.as_ref().map(|x| waarden.binary_search(x).ok().map(|i| i as u32));
+        let (bg, soort) = (nummer(&vraag.bevoegd_gezag, &staat.bg_waarden), nummer(&vraag.soort, &staat.soort_waarden));
+        let past = |w: &Werk| {
+            let gelijk = |n: Option<Option<u32>>, eigen: u32, x: &Option<String>, y: &Option<String>| match n {
+                None => true,
+                Some(Some(n)) => eigen == n,
+                Some(None) => x == y,
+            };
+            gelijk(bg, w.facet_bg, &vraag.bevoegd_gezag, &w.meta.bevoegd_gezag)
+                && gelijk(soort, w.facet_soort, &vraag.soort, &w.meta.soort)
+                && vraag.tam.is_none_or(|t| t == w.meta.tam)
+        };
+        let bereik = match &vraag.werk {
+            Some(x) => match staat.werken.binary_search_by(|w| w.meta.werk.as_str().cmp(x)) {
+                Ok(i) => i..i + 1,
+                Err(_) => 0..0,
+            },
+            None => 0..staat.werken.len(),
         };
         // The applicable version per work (position in its `versies`), and the contents that
         // may hit.
@@ -264,13 +280,13 @@ impl Zoeker {
         let nrs = match tijdstip {
             Some(t) => {
                 let mut b = BitSet::met_capaciteit(staat.nrs);
-                let gefilterd = vraag.werk.is_some() || vraag.bevoegd_gezag.is_some() || vraag.soort.is_some() || vraag.tam.is_some();
-                for (i, g) in geldend.iter_mut().enumerate() {
-                    if gefilterd && !past(&staat.werken[i].meta) {
+                let gefilterd = vraag.bevoegd_gezag.is_some() || vraag.soort.is_some() || vraag.tam.is_some();
+                for i in bereik {
+                    if gefilterd && !past(&staat.werken[i]) {
                         continue;
                     }
                     let Some((j, reeksen)) = staat.tijdtabel.versie_op(i, t) else { continue };
-                    *g = Some(j);
+                    geldend[i] = Some(j);
                     for &(van, tot) in reeksen {
                         b.zet_reeks(van, tot);
                     }
