@@ -11,7 +11,10 @@
 //!   PostgreSQL rounds early;
 //! - `BENCH_ONLY`: `tantivy` or `pg` (default both); `BENCH_BATCH` (20): works per commit;
 //! - `BENCH_PG`: a libpq-style connection string; without it PostgreSQL is skipped;
-//! - `BENCH_SEED` (7).
+//! - `BENCH_SEED` (7);
+//! - `BENCH_DUMP`: a file to write every instance's complete tantivy answer to (JSON lines: the
+//!   first page in full, and a SHA-256 over all pages of 100 groups × 10 hits with their scores,
+//!   snippets, totals and facets), to check that two builds of `search` answer identically.
 //!
 //! The index is cached in `target/bench-zoeken/` under a name made of the parameters, the
 //! PostgreSQL corpus in its database under the same key, so a rerun only measures queries.
@@ -285,7 +288,20 @@ impl Tijden {
     }
 }
 
-fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> Tijden {
+/// CPU time of this process so far (all threads: the query's own and tantivy's search
+/// threads), in ns, from `/proc/self/task/*/schedstat`; `None` where there is no such file.
+fn cpu_ns() -> Option<u64> {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let s = std::fs::read_to_string(e.path().join("schedstat")).ok()?;
+        n += s.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(n)
+}
+
+/// Wall-clock latency and CPU time (all threads; what a query costs regardless of how busy the
+/// machine is) per execution.
+fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> (Tijden, Tijden) {
     // Warm-up: every instance twice.
     for _ in 0..2 {
         for &(i, d) in inst {
@@ -293,19 +309,24 @@ fn meet_tantivy(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], n: usize) -> T
         }
     }
     let mut t = Tijden::new();
+    let mut cpu = Tijden::new();
     let mut k = 0;
     while k < n {
         for &(i, d) in inst {
             let v = zoekvraag(&vr[i], d);
+            let c0 = cpu_ns();
             let t0 = Instant::now();
             let r = z.zoek(&v).unwrap();
             let ms = t0.elapsed().as_secs_f64() * 1e3;
+            if let (Some(c0), Some(c1)) = (c0, cpu_ns()) {
+                cpu.voeg_toe(vr[i].soort, (c1 - c0) as f64 / 1e6);
+            }
             std::hint::black_box(r);
             t.voeg_toe(vr[i].soort, ms);
             k += 1;
         }
     }
-    t
+    (t, cpu)
 }
 
 /// wIds are compared for the works with at most this many hits (all works: the counts).
@@ -332,6 +353,39 @@ fn tantivy_alles(z: &Zoeker, v: &Vraag, d: &str) -> Alles {
         }
     }
     uit
+}
+
+/// `BENCH_DUMP`: every instance's answer (see the module docs), one JSON line per instance.
+fn dump(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], pad: &Path) {
+    use sha2::{Digest, Sha256};
+    let mut uit = String::new();
+    for &(i, d) in inst {
+        let v = &vr[i];
+        let eerste = z.zoek(&zoekvraag(v, d)).unwrap();
+        let mut h = Sha256::new();
+        let mut paginas = 0;
+        for pagina in 1.. {
+            let mut q = zoekvraag(v, d);
+            q.pagina = pagina;
+            q.per_pagina = 100;
+            q.treffers_per_groep = WIDS_TOT;
+            let r = z.zoek(&q).unwrap();
+            if r.groepen.is_empty() {
+                break;
+            }
+            h.update(serde_json::to_vec(&r).unwrap());
+            paginas += 1;
+        }
+        let regel = serde_json::json!({
+            "q": v.q, "bevoegdGezag": v.bg, "geldigOp": d,
+            "totaalTreffers": eerste.totaal_treffers, "totaalGroepen": eerste.totaal_groepen,
+            "paginas": paginas, "allesSha256": hex::encode(h.finalize()), "eerstePagina": eerste,
+        });
+        uit.push_str(&regel.to_string());
+        uit.push('\n');
+    }
+    std::fs::write(pad, uit).unwrap();
+    println!("answers of {} instances written to {}", inst.len(), pad.display());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +668,7 @@ fn main() {
     println!("{} queries × 2 dates = {} instances; dates {:?}; beschikbaarOp {BESCHIKBAAR_OP}", vr.len(), inst.len(), DATUMS);
 
     let mut tantivy: Option<(Zoeker, Tijden)> = None;
+    let mut tantivy_cpu: Option<Tijden> = None;
     if p.tantivy {
         let (idx, o) = bouw_index(&p);
         let s = o.fase1_s + o.fase2_s + o.afronden_s;
@@ -638,7 +693,8 @@ fn main() {
         println!("open + first query (loads the works' time travel and version lists): {:.0} ms", t0.elapsed().as_secs_f64() * 1e3);
         let la = loadavg();
         let t0 = Instant::now();
-        let t = meet_tantivy(&z, &vr, &inst, p.queries);
+        let (t, cpu) = meet_tantivy(&z, &vr, &inst, p.queries);
+        tantivy_cpu = Some(cpu);
         println!(
             "timed: {} executions in {:.1} s (loadavg {la} → {})",
             t.alle.len(),
@@ -660,6 +716,9 @@ fn main() {
             pct(&mut l, 50.0),
             pct(&mut l, 99.0)
         );
+        if let Some(pad) = std::env::var_os("BENCH_DUMP") {
+            dump(&z, &vr, &inst, Path::new(&pad));
+        }
         tantivy = Some((z, t));
     }
 
@@ -727,6 +786,19 @@ fn main() {
         let n = format!(" (n={}/{})", a.map_or(0, |x| x.3), b.map_or(0, |x| x.3));
         let naam = if s == "alle" { "**all**".to_string() } else { s.to_string() };
         println!("| {naam}{n} | {} | {} | {r} |", f(a), f(b));
+    }
+
+    if let Some(cpu) = tantivy_cpu.as_mut().filter(|c| !c.alle.is_empty()) {
+        println!("\n## tantivy CPU time per query (ms, all threads), the same executions");
+        println!("| query kind | p50 | p95 | p99 |");
+        println!("|---|---|---|---|");
+        let mut namen: Vec<&'static str> = cpu.per_soort.iter().map(|x| x.0).collect();
+        namen.push("alle");
+        for s in namen {
+            let l = cpu.get(s).unwrap();
+            let naam = if s == "alle" { "**all**".to_string() } else { s.to_string() };
+            println!("| {naam} | {:.2} | {:.2} | {:.2} |", pct(l, 50.0), pct(l, 95.0), pct(l, 99.0));
+        }
     }
 
     // Per query instance: hits and agreement.

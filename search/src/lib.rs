@@ -25,9 +25,10 @@
 //! Time scope ([`Tijdbereik`]):
 //! * [`Tijdbereik::Op`] (geldigOp / inWerkingOp / beschikbaarOp): for every work the version the
 //!   time-travel engine gives for that question ([`Tijdvakken::versie_op`], the engine's own
-//!   walk), then only the units of those versions can hit (a bitset over `nr` applied in the
-//!   collector). A toestand without a single version (onvolledig, onbekend) or not in force
-//!   contributes no text, as `ingest::tijdreis::Lezer::los_op` gives no version for it.
+//!   walk), then only the units of those versions can hit (a bitset over `nr`, made a clause of
+//!   the query: see `toegestaan`). A toestand without a single version (onvolledig, onbekend) or
+//!   not in force contributes no text, as `ingest::tijdreis::Lezer::los_op` gives no version for
+//!   it.
 //! * [`Tijdbereik::Historisch`]: every version; hits are grouped per work and per article (wId)
 //!   with the periods (as known on beschikbaarOp) in which the matching text applied.
 //!
@@ -45,6 +46,8 @@
 mod schema;
 mod schrijver;
 pub mod tijd;
+mod tijdtabel;
+mod toegestaan;
 mod zoeker;
 
 use serde::{Deserialize, Serialize};

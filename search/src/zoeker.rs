@@ -1,21 +1,26 @@
-//! Answering queries: parse, restrict to the units of the applicable versions (a bitset over
-//! `nr` checked in the collector), group per regeling, page, snippets, facets.
+//! Answering queries: parse, restrict to the units of the applicable versions (a query clause
+//! over a bitset of content numbers, see [`crate::toegestaan`]), group per regeling, page,
+//! snippets, facets.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    TantivyDocument, Term,
+};
 
 use crate::schema::{self, Velden};
 use crate::schrijver::{Watermerk, lees_payload, open_index};
 use crate::tijd::{Tijdstip, dag, datum};
+use crate::tijdtabel::Tijdtabel;
+use crate::toegestaan::{BitSet, Filter, GEEN, Kaarten, SegmentKaart, Toegestaan};
 use crate::{Facet, Facetten, Groep, Periode, Resultaten, Tijdbereik, Tijdvakken, Treffer, WerkMeta, ZoekFout, Zoekvraag};
 
 /// Characters of a snippet.
@@ -23,37 +28,37 @@ const FRAGMENT: usize = 240;
 /// Historic mode: contents collected per group, to find `treffers_per_groep` distinct articles.
 const HISTORISCH_FACTOR: usize = 10;
 
-/// A set of content numbers.
-#[derive(Clone, Debug, Default)]
-struct BitSet(Vec<u64>);
-
-impl BitSet {
-    fn zet(&mut self, n: u32) {
-        let i = (n / 64) as usize;
-        if i >= self.0.len() {
-            self.0.resize(i + 1, 0);
-        }
-        self.0[i] |= 1 << (n % 64);
-    }
-    fn bevat(&self, n: u64) -> bool {
-        self.0.get((n / 64) as usize).is_some_and(|w| w & (1 << (n % 64)) != 0)
-    }
-}
-
 struct Werk {
     meta: WerkMeta,
     tijdvakken: Tijdvakken,
     /// (expression, sorted content numbers), by expression id.
     versies: Vec<(String, Vec<u32>)>,
+    /// Positions of its bevoegd gezag and soort in the state's facet values (`GEEN`: none).
+    facet_bg: u32,
+    facet_soort: u32,
 }
 
 /// What a searcher generation holds, loaded once per commit.
 struct Staat {
     generatie: u64,
     searcher: Searcher,
-    werken: HashMap<String, Werk>,
+    /// Ordered by work id: a work's position is its number in the collector (so comparing
+    /// numbers compares ids).
+    werken: Vec<Werk>,
+    /// Per segment: every document's content number and work.
+    kaarten: Kaarten,
+    /// The works' time-travel tables, flat (work numbers as in `werken`).
+    tijdtabel: Tijdtabel,
+    /// The distinct non-empty bevoegd gezag and soort values, sorted.
+    bg_waarden: Vec<String>,
+    soort_waarden: Vec<String>,
     /// Every content of every version (historic scope).
     alle: Arc<BitSet>,
+    /// One more than the largest content number.
+    nrs: u32,
+    /// What the clause `soort_doc:a` scores on every unit document of this searcher: the time
+    /// scope clause that replaces it scores the same (see [`crate::toegestaan`]).
+    eenheid_score: Score,
     watermerk: Option<Watermerk>,
 }
 
@@ -121,34 +126,113 @@ impl Zoeker {
 
     fn laad(&self, searcher: Searcher, generatie: u64) -> Result<Staat, ZoekFout> {
         let v = self.velden;
-        let mut werken: HashMap<String, Werk> = HashMap::new();
+        let mut werken: BTreeMap<String, Werk> = BTreeMap::new();
+        let nieuw = |meta: WerkMeta, tijdvakken: Tijdvakken| Werk {
+            meta,
+            tijdvakken,
+            versies: Vec::new(),
+            facet_bg: GEEN,
+            facet_soort: GEEN,
+        };
         for d in self.alle_docs(&searcher, "w")? {
             let data = d.get_first(v.data).and_then(|x| x.as_bytes()).unwrap_or_default();
             let (meta, tijdvakken): (WerkMeta, Tijdvakken) =
                 serde_json::from_slice(data).map_err(|e| ZoekFout::Data(format!("work document: {e}")))?;
-            werken.insert(meta.werk.clone(), Werk { meta, tijdvakken, versies: Vec::new() });
+            werken.insert(meta.werk.clone(), nieuw(meta, tijdvakken));
         }
         let mut alle = BitSet::default();
+        let mut nrs = 0u32;
         for d in self.alle_docs(&searcher, "e")? {
             let sleutel = d.get_first(v.sleutel).and_then(|x| x.as_str()).unwrap_or_default();
             let werk = d.get_first(v.werk).and_then(|x| x.as_str()).unwrap_or_default().to_string();
             let data = d.get_first(v.data).and_then(|x| x.as_bytes()).unwrap_or_default();
-            let nrs: Vec<u32> = data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            for &n in &nrs {
+            let inhoud: Vec<u32> = data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            for &n in &inhoud {
                 alle.zet(n);
+                nrs = nrs.max(n + 1);
             }
-            let w = werken.entry(werk.clone()).or_insert_with(|| Werk {
-                meta: WerkMeta { werk, ..WerkMeta::default() },
-                tijdvakken: Tijdvakken::default(),
-                versies: Vec::new(),
-            });
-            w.versies.push((sleutel.strip_prefix("e:").unwrap_or(sleutel).to_string(), nrs));
+            let w = werken
+                .entry(werk.clone())
+                .or_insert_with(|| nieuw(WerkMeta { werk, ..WerkMeta::default() }, Tijdvakken::default()));
+            w.versies.push((sleutel.strip_prefix("e:").unwrap_or(sleutel).to_string(), inhoud));
         }
-        for w in werken.values_mut() {
+        // Every work a unit names gets a number, also one without a work or version document.
+        let mut kaarten = HashMap::new();
+        let mut eenheid_score = None;
+        let eenheid = Term::from_field_text(v.soort_doc, "a");
+        let eenheid_weight = TermQuery::new(eenheid.clone(), IndexRecordOption::Basic).weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let mut per_segment = Vec::new();
+        for reader in searcher.segment_readers() {
+            let ff = reader.fast_fields();
+            let nr_kolom = ff.u64("nr")?;
+            let werk_kolom = ff.str("werk")?;
+            let mut ord_naam: Vec<String> = Vec::new();
+            if let Some(k) = &werk_kolom {
+                let mut stroom = k.dictionary().stream()?;
+                while stroom.advance() {
+                    ord_naam.push(String::from_utf8_lossy(stroom.key()).into_owned());
+                }
+            }
+            for naam in &ord_naam {
+                if !werken.contains_key(naam) {
+                    werken.insert(naam.clone(), nieuw(WerkMeta { werk: naam.clone(), ..WerkMeta::default() }, Tijdvakken::default()));
+                }
+            }
+            let mut nr = Vec::with_capacity(reader.max_doc() as usize);
+            let mut werk_ord = Vec::with_capacity(reader.max_doc() as usize);
+            for doc in 0..reader.max_doc() {
+                let n = nr_kolom.first(doc).map_or(GEEN, |n| u32::try_from(n).unwrap_or(GEEN));
+                let o = werk_kolom.as_ref().and_then(|k| k.term_ords(doc).next());
+                nr.push(if o.is_some() { n } else { GEEN });
+                werk_ord.push(o.map_or(GEEN, |o| o as u32));
+            }
+            if eenheid_score.is_none() {
+                let mut s = eenheid_weight.scorer(reader, 1.0)?;
+                if s.doc() != TERMINATED {
+                    eenheid_score = Some(s.score());
+                }
+            }
+            let eenheden = reader.inverted_index(v.soort_doc)?.doc_freq(&eenheid)?;
+            per_segment.push((reader.segment_id(), nr, werk_ord, ord_naam, eenheden));
+        }
+        let mut werken: Vec<Werk> = werken.into_values().collect();
+        let index: HashMap<&str, u32> = werken.iter().enumerate().map(|(i, w)| (w.meta.werk.as_str(), i as u32)).collect();
+        for (id, nr, werk_ord, ord_naam, eenheden) in per_segment {
+            let ord_werk: Vec<u32> = ord_naam.iter().map(|n| index[n.as_str()]).collect();
+            let werk = werk_ord.into_iter().map(|o| if o == GEEN { GEEN } else { ord_werk[o as usize] }).collect();
+            kaarten.insert(id, Arc::new(SegmentKaart { nr, werk, eenheden }));
+        }
+        let waarden = |f: fn(&WerkMeta) -> Option<&String>| -> Vec<String> {
+            let s: std::collections::BTreeSet<&String> = werken.iter().filter_map(|w| f(&w.meta)).filter(|s| !s.is_empty()).collect();
+            s.into_iter().cloned().collect()
+        };
+        let bg_waarden = waarden(|m| m.bevoegd_gezag.as_ref());
+        let soort_waarden = waarden(|m| m.soort.as_ref());
+        let mut tijdtabel = Tijdtabel::default();
+        let plek = |l: &[String], x: Option<&String>| x.and_then(|x| l.binary_search(x).ok()).map_or(GEEN, |i| i as u32);
+        for w in &mut werken {
             w.versies.sort_by(|a, b| a.0.cmp(&b.0));
+            // A version's contents as runs of consecutive numbers (mostly few: contents are
+            // numbered as they are first indexed), for filling the bitset a word at a time.
+            let geindexeerd: Vec<(&str, Vec<(u32, u32)>)> = w.versies.iter().map(|(e, nrs)| (e.as_str(), reeksen(nrs))).collect();
+            tijdtabel.voeg_toe(&w.tijdvakken, &geindexeerd);
+            w.facet_bg = plek(&bg_waarden, w.meta.bevoegd_gezag.as_ref());
+            w.facet_soort = plek(&soort_waarden, w.meta.soort.as_ref());
         }
         let watermerk = lees_payload(&self.index)?.map(|p| p.watermerk);
-        Ok(Staat { generatie, searcher, werken, alle: Arc::new(alle), watermerk })
+        Ok(Staat {
+            generatie,
+            searcher,
+            werken,
+            kaarten: Arc::new(kaarten),
+            tijdtabel,
+            bg_waarden,
+            soort_waarden,
+            alle: Arc::new(alle),
+            nrs,
+            eenheid_score: eenheid_score.unwrap_or(0.0),
+            watermerk,
+        })
     }
 
     /// Answer a question. Bad query syntax and bad dates are [`ZoekFout::Syntaxis`] and
@@ -165,72 +249,94 @@ impl Zoeker {
                 None
             }
         };
-        let (query, prefixen) = self.bouw_query(vraag)?;
+        let (vraag_deel, filters, prefixen) = self.bouw_query(vraag)?;
         let staat = self.staat()?;
         let v = self.velden;
-        let past = |m: &WerkMeta| {
-            vraag.werk.as_deref().is_none_or(|w| w == m.werk)
-                && vraag.bevoegd_gezag.as_deref().is_none_or(|b| Some(b) == m.bevoegd_gezag.as_deref())
-                && vraag.soort.as_deref().is_none_or(|s| Some(s) == m.soort.as_deref())
-                && vraag.tam.is_none_or(|t| t == m.tam)
+        // The works the filters let through: a work filter is one work (they are sorted by id);
+        // bevoegd gezag and soort compare facet numbers (the strings only for a value that is
+        // no work's facet value: the empty string, or one no work has).
+        let nummer = |x: &Option<String>, waarden: &[String]| x.as_ref().map(|x| waarden.binary_search(x).ok().map(|i| i as u32));
+        let (bg, soort) = (nummer(&vraag.bevoegd_gezag, &staat.bg_waarden), nummer(&vraag.soort, &staat.soort_waarden));
+        let past = |w: &Werk| {
+            let gelijk = |n: Option<Option<u32>>, eigen: u32, x: &Option<String>, y: &Option<String>| match n {
+                None => true,
+                Some(Some(n)) => eigen == n,
+                Some(None) => x == y,
+            };
+            gelijk(bg, w.facet_bg, &vraag.bevoegd_gezag, &w.meta.bevoegd_gezag)
+                && gelijk(soort, w.facet_soort, &vraag.soort, &w.meta.soort)
+                && vraag.tam.is_none_or(|t| t == w.meta.tam)
         };
-        // The applicable version per work, and the contents that may hit.
-        let mut geldend: HashMap<&str, &str> = HashMap::new();
-        let filter = match tijdstip {
+        let bereik = match &vraag.werk {
+            Some(x) => match staat.werken.binary_search_by(|w| w.meta.werk.as_str().cmp(x)) {
+                Ok(i) => i..i + 1,
+                Err(_) => 0..0,
+            },
+            None => 0..staat.werken.len(),
+        };
+        // The applicable version per work (position in its `versies`), and the contents that
+        // may hit.
+        let mut geldend: Vec<Option<usize>> = vec![None; staat.werken.len()];
+        let nrs = match tijdstip {
             Some(t) => {
-                let mut b = BitSet::default();
-                for (naam, w) in &staat.werken {
-                    if !past(&w.meta) {
+                let mut b = BitSet::met_capaciteit(staat.nrs);
+                let gefilterd = vraag.bevoegd_gezag.is_some() || vraag.soort.is_some() || vraag.tam.is_some();
+                for i in bereik {
+                    if gefilterd && !past(&staat.werken[i]) {
                         continue;
                     }
-                    let Some(Some(i)) = w.tijdvakken.versie_op(t) else { continue };
-                    let Some(expr) = w.tijdvakken.versies.get(i as usize) else { continue };
-                    if let Some((e, nrs)) = w.versies.iter().find(|(e, _)| e == expr) {
-                        geldend.insert(naam.as_str(), e.as_str());
-                        for &n in nrs {
-                            b.zet(n);
-                        }
+                    let Some((j, reeksen)) = staat.tijdtabel.versie_op(i, t) else { continue };
+                    geldend[i] = Some(j);
+                    for &(van, tot) in reeksen {
+                        b.zet_reeks(van, tot);
                     }
                 }
                 Arc::new(b)
             }
             None => staat.alle.clone(),
         };
+        let filter = Filter { kaarten: staat.kaarten.clone(), nrs };
+        // The time scope takes the place the clause `soort_doc:a` had (see crate::toegestaan).
+        let mut delen: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, vraag_deel),
+            (Occur::Must, Box::new(Toegestaan { filter: filter.clone(), score: staat.eenheid_score })),
+        ];
+        delen.extend(filters.into_iter().map(|f| (Occur::Must, f)));
+        let query = BooleanQuery::new(delen);
         let per_groep = vraag.treffers_per_groep.clamp(1, 50);
         let k = if tijdstip.is_some() { per_groep } else { per_groep * HISTORISCH_FACTOR };
-        let groepen = staat.searcher.search(&*query, &Verzamelaar { filter, k })?;
+        let mut lijst = staat.searcher.search(&query, &Verzamelaar { kaarten: staat.kaarten.clone(), werken: staat.werken.len(), k })?;
 
-        let mut lijst: Vec<(String, GroepHits)> = groepen.into_iter().collect();
+        // Best hit first; equal scores in the order of the work ids.
         lijst.sort_by(|a, b| b.1.best.total_cmp(&a.1.best).then_with(|| a.0.cmp(&b.0)));
         let totaal_treffers = lijst.iter().map(|g| g.1.aantal).sum();
-        let mut bg: BTreeMap<String, u64> = BTreeMap::new();
-        let mut soort: BTreeMap<String, u64> = BTreeMap::new();
+        let mut bg = vec![0u64; staat.bg_waarden.len()];
+        let mut soort = vec![0u64; staat.soort_waarden.len()];
         for (w, _) in &lijst {
-            if let Some(m) = staat.werken.get(w).map(|x| &x.meta) {
-                if let Some(b) = m.bevoegd_gezag.as_ref().filter(|s| !s.is_empty()) {
-                    *bg.entry(b.clone()).or_default() += 1;
-                }
-                if let Some(s) = m.soort.as_ref().filter(|s| !s.is_empty()) {
-                    *soort.entry(s.clone()).or_default() += 1;
-                }
+            let w = &staat.werken[*w as usize];
+            if w.facet_bg != GEEN {
+                bg[w.facet_bg as usize] += 1;
+            }
+            if w.facet_soort != GEEN {
+                soort[w.facet_soort as usize] += 1;
             }
         }
         let per_pagina = vraag.per_pagina.clamp(1, 100);
         let pagina = vraag.pagina.max(1);
-        let snippets = Snippets::new(&staat.searcher, &*query, v, &self.index, prefixen)?;
+        let snippets = Snippets::new(&staat.searcher, &query, v, &self.index, prefixen)?;
         let beschikbaar_op = match &vraag.tijd {
             Tijdbereik::Op { beschikbaar_op, .. } | Tijdbereik::Historisch { beschikbaar_op } => dag(beschikbaar_op),
         };
         let totaal_groepen = lijst.len() as u64;
         let mut uit = Vec::new();
-        for (werk, hits) in lijst.into_iter().skip((pagina - 1).saturating_mul(per_pagina)).take(per_pagina) {
-            let w = staat.werken.get(&werk);
-            let meta = w.map(|w| w.meta.clone()).unwrap_or_else(|| WerkMeta { werk: werk.clone(), ..WerkMeta::default() });
+        for (nummer, hits) in lijst.into_iter().skip((pagina - 1).saturating_mul(per_pagina)).take(per_pagina) {
+            let w = &staat.werken[nummer as usize];
+            let meta = w.meta.clone();
             let mut docs = hits.top;
             docs.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let mut treffers = Vec::new();
             if tijdstip.is_some() {
-                let expr = geldend.get(werk.as_str()).map(|s| s.to_string());
+                let expr = geldend[nummer as usize].map(|j| w.versies[j].0.clone());
                 for (score, adres, _) in docs.into_iter().take(per_groep) {
                     let d: TantivyDocument = staat.searcher.doc(adres)?;
                     treffers.push(treffer(&d, v, score, &snippets, expr.iter().cloned().collect(), Vec::new()));
@@ -247,24 +353,20 @@ impl Zoeker {
                         None => artikelen.push((id, score, adres, vec![nr])),
                     }
                 }
-                let perioden = w.map(|w| w.tijdvakken.perioden(beschikbaar_op)).unwrap_or_default();
+                let perioden = w.tijdvakken.perioden(beschikbaar_op);
                 for (_, score, adres, nrs) in artikelen.into_iter().take(per_groep) {
                     let d: TantivyDocument = staat.searcher.doc(adres)?;
                     let mut exprs: Vec<String> = Vec::new();
-                    if let Some(w) = w {
-                        for (e, inhoud) in &w.versies {
-                            if nrs.iter().any(|n| inhoud.binary_search(n).is_ok()) {
-                                exprs.push(e.clone());
-                            }
+                    for (e, inhoud) in &w.versies {
+                        if nrs.iter().any(|n| inhoud.binary_search(n).is_ok()) {
+                            exprs.push(e.clone());
                         }
                     }
                     let mut ps: Vec<Periode> = Vec::new();
-                    if let Some(w) = w {
-                        for p in &perioden {
-                            let e = &w.tijdvakken.versies[p.versie as usize];
-                            if exprs.contains(e) {
-                                ps.push(Periode { expressie: e.clone(), vanaf: datum(p.vanaf), tot: p.tot.map(datum) });
-                            }
+                    for p in &perioden {
+                        let e = &w.tijdvakken.versies[p.versie as usize];
+                        if exprs.contains(e) {
+                            ps.push(Periode { expressie: e.clone(), vanaf: datum(p.vanaf), tot: p.tot.map(datum) });
                         }
                     }
                     treffers.push(treffer(&d, v, score, &snippets, exprs, ps));
@@ -272,8 +374,14 @@ impl Zoeker {
                 uit.push(groep(meta, None, hits.best, hits.aantal, treffers));
             }
         }
-        let facet = |m: BTreeMap<String, u64>| {
-            let mut l: Vec<Facet> = m.into_iter().map(|(waarde, aantal)| Facet { waarde, aantal }).collect();
+        // Per value (sorted) its count; most frequent first, equal counts by value.
+        let facet = |tellingen: Vec<u64>, waarden: &[String]| {
+            let mut l: Vec<Facet> = tellingen
+                .into_iter()
+                .zip(waarden)
+                .filter(|(n, _)| *n > 0)
+                .map(|(aantal, waarde)| Facet { waarde: waarde.clone(), aantal })
+                .collect();
             l.sort_by(|a, b| b.aantal.cmp(&a.aantal).then_with(|| a.waarde.cmp(&b.waarde)));
             l
         };
@@ -283,13 +391,14 @@ impl Zoeker {
             pagina,
             per_pagina,
             groepen: uit,
-            facetten: Facetten { bevoegd_gezag: facet(bg), soort: facet(soort) },
+            facetten: Facetten { bevoegd_gezag: facet(bg, &staat.bg_waarden), soort: facet(soort, &staat.soort_waarden) },
         })
     }
 
-    /// The query: the user's text (default fields titel, kop, tekst; words ANDed) plus the
-    /// filters. Also the prefixes of wildcard terms (for highlighting).
-    fn bouw_query(&self, vraag: &Zoekvraag) -> Result<(Box<dyn Query>, Vec<String>), ZoekFout> {
+    /// The user's text as a query (default fields titel, kop, tekst; words ANDed), the clauses
+    /// of the filters, and the prefixes of wildcard terms (for highlighting).
+    #[allow(clippy::type_complexity)]
+    fn bouw_query(&self, vraag: &Zoekvraag) -> Result<(Box<dyn Query>, Vec<Box<dyn Query>>, Vec<String>), ZoekFout> {
         let v = self.velden;
         let (tekst, prefixen) = voorbewerk(&vraag.q);
         if tekst.trim().is_empty() {
@@ -304,21 +413,33 @@ impl Zoeker {
         let term = |f, s: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(f, s), IndexRecordOption::Basic))
         };
-        let mut delen: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, q), (Occur::Must, term(v.soort_doc, "a"))];
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
         if let Some(w) = &vraag.werk {
-            delen.push((Occur::Must, term(v.werk, w)));
+            filters.push(term(v.werk, w));
         }
         if let Some(b) = &vraag.bevoegd_gezag {
-            delen.push((Occur::Must, term(v.bevoegd_gezag, b)));
+            filters.push(term(v.bevoegd_gezag, b));
         }
         if let Some(s) = &vraag.soort {
-            delen.push((Occur::Must, term(v.soort, s)));
+            filters.push(term(v.soort, s));
         }
         if let Some(t) = vraag.tam {
-            delen.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_u64(v.tam, t as u64), IndexRecordOption::Basic))));
+            filters.push(Box::new(TermQuery::new(Term::from_field_u64(v.tam, t as u64), IndexRecordOption::Basic)));
         }
-        Ok((Box::new(BooleanQuery::new(delen)), prefixen))
+        Ok((q, filters, prefixen))
     }
+}
+
+/// Sorted numbers as runs `[van, tot)`.
+fn reeksen(nrs: &[u32]) -> Vec<(u32, u32)> {
+    let mut uit: Vec<(u32, u32)> = Vec::new();
+    for &n in nrs {
+        match uit.last_mut() {
+            Some(r) if r.1 == n => r.1 = n + 1,
+            _ => uit.push((n, n + 1)),
+        }
+    }
+    uit
 }
 
 fn dag_van(veld: &str, s: &str) -> Result<i32, ZoekFout> {
@@ -527,13 +648,18 @@ fn groep(meta: WerkMeta, expressie: Option<String>, score: f32, aantal: u64, tre
 }
 
 // ---------------------------------------------------------------------------------------------
-// The collector: hits per work (best score, count, top k), restricted to a set of contents.
+// The collector: hits per work (best score, count, top k). The query holds the time scope, so
+// every hit counts; works are numbered (the state's order), looked up per document in the
+// segment's map.
 
 struct GroepHits {
     best: f32,
     aantal: u64,
     /// (score, doc, content nr)
     top: Vec<(f32, DocAddress, u32)>,
+    /// Once `top` has been cut to k: the k-th best score. A later document of the segment
+    /// with the same score ranks after those (higher address), so only higher scores enter.
+    drempel: f32,
 }
 
 fn houd_top(top: &mut Vec<(f32, DocAddress, u32)>, k: usize) {
@@ -542,46 +668,52 @@ fn houd_top(top: &mut Vec<(f32, DocAddress, u32)>, k: usize) {
 }
 
 struct Verzamelaar {
-    filter: Arc<BitSet>,
+    kaarten: Kaarten,
+    /// Number of works in the state.
+    werken: usize,
     k: usize,
 }
 
 struct SegVerzamelaar {
-    filter: Arc<BitSet>,
     k: usize,
     seg: SegmentOrdinal,
-    nr: Column<u64>,
-    werk: StrColumn,
-    groepen: HashMap<u64, GroepHits>,
+    kaart: Arc<SegmentKaart>,
+    /// Per work: its position in `groepen` (`GEEN`: no hit yet).
+    plek: Vec<u32>,
+    groepen: Vec<(u32, GroepHits)>,
 }
 
 impl Collector for Verzamelaar {
-    type Fruit = HashMap<String, GroepHits>;
+    type Fruit = Vec<(u32, GroepHits)>;
     type Child = SegVerzamelaar;
 
     fn for_segment(&self, seg: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegVerzamelaar> {
-        let ff = reader.fast_fields();
-        let werk = ff.str("werk")?.ok_or_else(|| tantivy::TantivyError::SchemaError("no werk fast field".into()))?;
-        Ok(SegVerzamelaar { filter: self.filter.clone(), k: self.k, seg, nr: ff.u64("nr")?, werk, groepen: HashMap::new() })
+        let kaart = self.kaarten.get(&reader.segment_id()).cloned().ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("segment {} not in the search state", reader.segment_id().uuid_string()))
+        })?;
+        Ok(SegVerzamelaar { k: self.k, seg, kaart, plek: vec![GEEN; self.werken], groepen: Vec::new() })
     }
 
     fn requires_scoring(&self) -> bool {
         true
     }
 
-    fn merge_fruits(&self, delen: Vec<HashMap<String, GroepHits>>) -> tantivy::Result<HashMap<String, GroepHits>> {
-        let mut uit: HashMap<String, GroepHits> = HashMap::new();
+    fn merge_fruits(&self, delen: Vec<Vec<(u32, GroepHits)>>) -> tantivy::Result<Vec<(u32, GroepHits)>> {
+        let mut plek = vec![GEEN; self.werken];
+        let mut uit: Vec<(u32, GroepHits)> = Vec::new();
         for deel in delen {
             for (w, g) in deel {
-                match uit.get_mut(&w) {
-                    Some(x) => {
+                match plek[w as usize] {
+                    GEEN => {
+                        plek[w as usize] = uit.len() as u32;
+                        uit.push((w, g));
+                    }
+                    i => {
+                        let x = &mut uit[i as usize].1;
                         x.best = x.best.max(g.best);
                         x.aantal += g.aantal;
                         x.top.extend(g.top);
                         houd_top(&mut x.top, self.k);
-                    }
-                    None => {
-                        uit.insert(w, g);
                     }
                 }
             }
@@ -591,36 +723,53 @@ impl Collector for Verzamelaar {
 }
 
 impl SegmentCollector for SegVerzamelaar {
-    type Fruit = HashMap<String, GroepHits>;
+    type Fruit = Vec<(u32, GroepHits)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let Some(nr) = self.nr.first(doc) else { return };
-        if !self.filter.bevat(nr) {
+        let werk = self.kaart.werk[doc as usize];
+        let nr = self.kaart.nr[doc as usize];
+        if werk == GEEN || nr == GEEN {
             return;
         }
-        let Some(ord) = self.werk.term_ords(doc).next() else { return };
-        let g = self.groepen.entry(ord).or_insert(GroepHits { best: score, aantal: 0, top: Vec::new() });
+        let i = match self.plek[werk as usize] {
+            GEEN => {
+                self.plek[werk as usize] = self.groepen.len() as u32;
+                self.groepen.push((werk, GroepHits { best: score, aantal: 0, top: Vec::new(), drempel: f32::NEG_INFINITY }));
+                self.groepen.len() - 1
+            }
+            i => i as usize,
+        };
+        let g = &mut self.groepen[i].1;
         g.best = g.best.max(score);
         g.aantal += 1;
-        if g.top.len() < self.k || g.top.iter().any(|t| t.0 < score) {
-            g.top.push((score, DocAddress::new(self.seg, doc), nr as u32));
-            if g.top.len() >= 2 * self.k.max(8) {
-                houd_top(&mut g.top, self.k);
+        if g.top.len() < self.k || score > g.drempel {
+            let t = (score, DocAddress::new(self.seg, doc), nr);
+            if self.k <= 8 {
+                // Kept sorted: after the entries with a score ≥ this one (equal scores: lower
+                // addresses first, and this document comes last so far).
+                let i = g.top.iter().position(|x| x.0 < score).unwrap_or(g.top.len());
+                g.top.insert(i, t);
+                if g.top.len() > self.k {
+                    g.top.pop();
+                }
+                if g.top.len() == self.k {
+                    g.drempel = g.top[self.k - 1].0;
+                }
+            } else {
+                g.top.push(t);
+                if g.top.len() >= 2 * self.k {
+                    houd_top(&mut g.top, self.k);
+                    g.drempel = g.top[self.k - 1].0;
+                }
             }
         }
     }
 
-    fn harvest(self) -> HashMap<String, GroepHits> {
-        let mut uit = HashMap::with_capacity(self.groepen.len());
-        let mut s = String::new();
-        for (ord, mut g) in self.groepen {
-            s.clear();
-            if self.werk.ord_to_str(ord, &mut s).unwrap_or(false) {
-                houd_top(&mut g.top, self.k);
-                uit.insert(s.clone(), g);
-            }
+    fn harvest(mut self) -> Vec<(u32, GroepHits)> {
+        for (_, g) in &mut self.groepen {
+            houd_top(&mut g.top, self.k);
         }
-        uit
+        self.groepen
     }
 }
 

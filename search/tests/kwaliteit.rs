@@ -197,3 +197,138 @@ fn unchanged_units_are_indexed_once_and_uncommitted_writes_vanish() {
     assert_eq!(r.totaal_treffers, 1);
     assert_eq!(z.watermerk().unwrap().unwrap().seq, 4);
 }
+
+const C: &str = "/akn/nl/act/pv0003/2027/C";
+const D: &str = "/akn/nl/act/gm0001/2027/D";
+
+/// The index of `bouw` plus work C (another bevoegd gezag and soort; valid from 2027-05-01 but
+/// in force only from 2027-06-01, known from 2027-05-20) and D (a TAM document of gm0001).
+fn bouw_meer(dir: &std::path::Path) {
+    bouw(dir);
+    let mut s = Schrijver::open(dir).unwrap();
+    let mc = WerkMeta {
+        werk: C.into(),
+        titel: Some("Omgevingsverordening Zuid".into()),
+        bevoegd_gezag: Some("pv0003".into()),
+        soort: Some("Omgevingsverordening".into()),
+        tam: false,
+    };
+    let tekst = "Voor het kappen van een houtopstand is een vergunning nodig; zie artikel 3 & bijlage <A>.";
+    s.schrijf_versie(&mc, &Versie { expressie: format!("{C}/nld@2027-05-20;1"), eenheden: vec![eenheid("c__art_1", "Artikel 1 Kappen", tekst)] })
+        .unwrap();
+    let anker = Anker { jwv: dag("2027-06-01"), gv: dag("2027-05-01"), versie: Some(0) };
+    let tc = Tijdvakken {
+        versies: vec![format!("{C}/nld@2027-05-20;1")],
+        momenten: vec![Moment { ontvangen_op: dag("2027-05-20"), bekend_op: dag("2027-05-20"), ankers: vec![anker] }],
+    };
+    s.schrijf_werk(&mc, &tc).unwrap();
+    let md = WerkMeta {
+        werk: D.into(),
+        titel: Some("Voorontwerp Dorpskern".into()),
+        bevoegd_gezag: Some("gm0001".into()),
+        soort: Some("TAM-omgevingsplan".into()),
+        tam: true,
+    };
+    s.schrijf_versie(&md, &Versie { expressie: format!("{D}/nld@2027-01-05;1"), eenheden: vec![eenheid("d__art_1", "Artikel 1", "Een vergunning voor een dakkapel.")] })
+        .unwrap();
+    let td = Tijdvakken {
+        versies: vec![format!("{D}/nld@2027-01-05;1")],
+        momenten: vec![Moment { ontvangen_op: dag("2027-01-05"), bekend_op: dag("2027-01-05"), ankers: vec![Anker { jwv: dag("2027-01-05"), gv: dag("2027-01-05"), versie: Some(0) }] }],
+    };
+    s.schrijf_werk(&md, &td).unwrap();
+    s.commit(Watermerk { seq: 4, hash: "def".into() }).unwrap();
+}
+
+fn werken(r: &search::Resultaten) -> Vec<&str> {
+    r.groepen.iter().map(|g| g.werk.as_str()).collect()
+}
+
+#[test]
+fn filters_scopes_and_the_in_force_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    bouw_meer(tmp.path());
+    let z = Zoeker::open(tmp.path()).unwrap();
+    let vraag = |q: &str| Zoekvraag { per_pagina: 100, ..Zoekvraag::nieuw(q, op("2027-06-20")) };
+    let mut alle = werken(&z.zoek(&vraag("vergunning")).unwrap()).into_iter().map(str::to_string).collect::<Vec<_>>();
+    alle.sort();
+    assert_eq!(alle, vec![A.to_string(), D.to_string(), B.to_string(), C.to_string()]);
+    // Work, soort and TAM filters.
+    let r = z.zoek(&Zoekvraag { werk: Some(B.into()), ..vraag("vergunning") }).unwrap();
+    assert_eq!(werken(&r), vec![B]);
+    let r = z.zoek(&Zoekvraag { soort: Some("Omgevingsverordening".into()), ..vraag("vergunning") }).unwrap();
+    assert_eq!(werken(&r), vec![C]);
+    let r = z.zoek(&Zoekvraag { tam: Some(true), ..vraag("vergunning") }).unwrap();
+    assert_eq!(werken(&r), vec![D]);
+    let r = z.zoek(&Zoekvraag { tam: Some(false), ..vraag("vergunning") }).unwrap();
+    assert!(!werken(&r).contains(&D) && r.totaal_groepen == 3, "{:?}", werken(&r));
+    // Bevoegd gezag and TAM together: gm0001 has A (STOP) and D (TAM).
+    let r = z.zoek(&Zoekvraag { bevoegd_gezag: Some("gm0001".into()), tam: Some(false), ..vraag("vergunning") }).unwrap();
+    assert_eq!(werken(&r), vec![A]);
+    // The same filters in historic mode, where the time scope lets every version through.
+    let historisch = |z: &Zoeker, v: Zoekvraag| werken(&z.zoek(&Zoekvraag { tijd: hist(), ..v }).unwrap()).into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(historisch(&z, Zoekvraag { werk: Some(B.into()), ..vraag("vergunning") }), vec![B]);
+    assert_eq!(historisch(&z, Zoekvraag { soort: Some("Omgevingsverordening".into()), ..vraag("vergunning") }), vec![C]);
+    assert_eq!(historisch(&z, Zoekvraag { tam: Some(true), ..vraag("vergunning") }), vec![D]);
+    assert_eq!(historisch(&z, Zoekvraag { bevoegd_gezag: Some("gm0002".into()), ..vraag("vergunning") }), vec![B]);
+    // NOT as a minus sign; the tekst: scope (the heading is not searched).
+    assert!(!werken(&z.zoek(&vraag("vergunning -boom")).unwrap()).contains(&B));
+    assert!(werken(&z.zoek(&vraag("vergunning boom")).unwrap()) == vec![B]);
+    assert_eq!(hits(&z, "tekst:begrippen", op("2027-06-20")), Vec::<(String, String)>::new());
+    assert_eq!(hits(&z, "kop:begrippen", op("2027-06-20")), vec![paar(A, "a__art_1")]);
+    assert_eq!(hits(&z, "tekst:constructie", op("2027-06-20")), vec![paar(A, "a__art_1")]);
+    assert_eq!(hits(&z, "tekst:houtopstand", op("2027-06-20")), vec![paar(C, "c__art_1")]);
+    // inWerkingOp and geldigOp are separate axes: C is valid from 2027-05-01 but in force only
+    // from 2027-06-01.
+    let t = |geldig: &str, in_werking: &str| Tijdbereik::Op { geldig_op: geldig.into(), in_werking_op: in_werking.into(), beschikbaar_op: "2027-12-31".into() };
+    assert!(hits(&z, "houtopstand", t("2027-05-15", "2027-05-15")).is_empty(), "not in force yet");
+    assert_eq!(hits(&z, "houtopstand", t("2027-05-15", "2027-06-15")), vec![paar(C, "c__art_1")]);
+    assert!(hits(&z, "houtopstand", t("2027-04-15", "2027-06-15")).is_empty(), "not valid yet");
+    // …and beschikbaarOp: before C was received nothing of it is known.
+    let t = Tijdbereik::Op { geldig_op: "2027-06-15".into(), in_werking_op: "2027-06-15".into(), beschikbaar_op: "2027-05-10".into() };
+    assert!(hits(&z, "houtopstand", t).is_empty());
+}
+
+#[test]
+fn grouping_paging_facets_and_escaped_snippets() {
+    let tmp = tempfile::tempdir().unwrap();
+    bouw_meer(tmp.path());
+    let z = Zoeker::open(tmp.path()).unwrap();
+    // Grouped per regeling: A's two matching articles are one group, counted in full even when
+    // fewer are shown.
+    let r = z.zoek(&Zoekvraag::nieuw("bouwwerk", op("2027-03-01"))).unwrap();
+    assert_eq!(werken(&r), vec![A]);
+    assert_eq!((r.totaal_groepen, r.totaal_treffers, r.groepen[0].aantal_treffers, r.groepen[0].treffers.len()), (1, 2, 2, 2));
+    let r = z.zoek(&Zoekvraag { treffers_per_groep: 1, ..Zoekvraag::nieuw("bouwwerk", op("2027-03-01")) }).unwrap();
+    assert_eq!((r.groepen[0].aantal_treffers, r.groepen[0].treffers.len()), (2, 1));
+    assert!(r.groepen[0].treffers.iter().all(|t| t.expressies == vec![format!("{A}/nld@2027-01-10;1")]));
+    // Paging over groups: one per page, the same order as all on one page, then nothing.
+    let q = |pagina: usize, per_pagina: usize| z.zoek(&Zoekvraag { pagina, per_pagina, ..Zoekvraag::nieuw("vergunning", op("2027-06-20")) }).unwrap();
+    let alles = q(1, 10);
+    assert_eq!(alles.totaal_groepen, 4);
+    let mut gepagineerd = Vec::new();
+    for p in 1..=4 {
+        let r = q(p, 1);
+        assert_eq!((r.pagina, r.per_pagina, r.totaal_groepen, r.groepen.len()), (p, 1, 4, 1));
+        assert_eq!(r.totaal_treffers, alles.totaal_treffers);
+        gepagineerd.push(r.groepen[0].werk.clone());
+    }
+    assert_eq!(gepagineerd, werken(&alles));
+    assert!(q(5, 1).groepen.is_empty());
+    assert_eq!(werken(&q(2, 3)), werken(&alles)[3..].to_vec());
+    // Facets count matching regelingen over all pages, most frequent first, then by value.
+    let f = |l: &[search::Facet]| l.iter().map(|f| (f.waarde.clone(), f.aantal)).collect::<Vec<_>>();
+    let s = |w: &str, n: u64| (w.to_string(), n);
+    assert_eq!(f(&q(2, 1).facetten.bevoegd_gezag), vec![s("gm0001", 2), s("gm0002", 1), s("pv0003", 1)]);
+    assert_eq!(f(&alles.facetten.soort), vec![s("Omgevingsplan", 2), s("Omgevingsverordening", 1), s("TAM-omgevingsplan", 1)]);
+    let r = z.zoek(&Zoekvraag::nieuw("houtopstand", op("2027-06-20"))).unwrap();
+    assert_eq!(f(&r.facetten.bevoegd_gezag), vec![s("pv0003", 1)]);
+    // Snippets: the text is HTML-escaped, the matches marked (the fragment ends with the last
+    // word it shows).
+    let r = z.zoek(&Zoekvraag::nieuw("bijlage", op("2027-06-20"))).unwrap();
+    let fragment = &r.groepen[0].treffers[0].fragment;
+    assert!(fragment.contains("<mark>bijlage</mark>") && fragment.contains("&amp;") && fragment.contains("&lt;A"), "{fragment}");
+    assert!(!fragment.contains("<A>"), "{fragment}");
+    // A prefix is highlighted on the exact form.
+    let r = z.zoek(&Zoekvraag::nieuw("houtop*", op("2027-06-20"))).unwrap();
+    assert!(r.groepen[0].treffers[0].fragment.contains("<mark>houtopstand</mark>"), "{}", r.groepen[0].treffers[0].fragment);
+}
