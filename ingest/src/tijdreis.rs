@@ -234,11 +234,14 @@ impl Sessie {
         Ok(())
     }
 
-    /// A copy of the state `works` and their doelen.
-    fn kopie(&self, works: &BTreeSet<String>) -> Engine {
+    /// A copy of the state of `works`, their doelen and `eigen` (the exchange's own doelen):
+    /// everything [`Sessie::laad_voor`] loaded for the exchange, and nothing else, so the
+    /// copy costs what the exchange touches, not what the session has seen (copying every doel
+    /// the session had loaded made a run of n deliveries cost O(n²)).
+    fn kopie(&self, works: &BTreeSet<String>, eigen: &BTreeSet<String>) -> Engine {
         let mut e = Engine::new();
         let src = &self.engine;
-        let mut doelen: BTreeSet<String> = BTreeSet::new();
+        let mut doelen: BTreeSet<String> = eigen.clone();
         for w in works {
             if let Some(i) = src.versiebeheer.instrumenten.get(w) {
                 doelen.extend(i.branches.iter().map(|b| b.doel.clone()));
@@ -251,7 +254,6 @@ impl Sessie {
                 e.actueel.insert(w.clone(), a.clone());
             }
         }
-        doelen.extend(self.doelen.iter().cloned());
         for d in &doelen {
             if let Some(t) = src.versiebeheer.tijdstempels.get(d) {
                 e.versiebeheer.tijdstempels.insert(d.clone(), t.clone());
@@ -289,7 +291,7 @@ impl Sessie {
     ) -> Result<Result<Stap, Vec<Melding>>, IngestError> {
         self.laad_voor(&u)?;
         let (works, doelen) = self.sluiting(&u);
-        let mut engine = self.kopie(&works);
+        let mut engine = self.kopie(&works, &doelen);
         engine.versiebeheer.vul_afkomst_aan(&mut u, was_van, vervlechtingen);
         // Knowledge cannot go back in time on a branch: a change on a branch is known from the
         // branch's last bekendOp at the earliest.
