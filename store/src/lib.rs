@@ -138,5 +138,5 @@ pub use model::{
     WorkEntry, WorkView,
 };
 pub use store::{Store, Txn};
-pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk};
+pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk, TreeReader};
 pub use verify::{Problem, ProblemKind, VerifyReport};

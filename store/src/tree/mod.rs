@@ -53,6 +53,7 @@ pub(crate) mod codec;
 pub(crate) mod nodeindex;
 pub(crate) mod pack;
 mod read;
+pub use read::TreeReader;
 pub(crate) mod verify;
 
 use std::borrow::Cow;
@@ -418,6 +419,14 @@ impl Store {
             }
         }
         read::walk(&mut read::PackSet::new(self), root, true, &mut emit)
+    }
+
+    /// The document under `root` as a reader: the same bytes as [`Store::read_tree`], read
+    /// object by object (each verified by its hash before its bytes are returned) and holding
+    /// only the objects on the current path, so a large text is never in memory at once.
+    pub fn tree_reader(&self, root: &NodeHash) -> Result<TreeReader<'_>, StoreError> {
+        self.nodes.catch_up(self)?;
+        Ok(TreeReader::new(self, *root))
     }
 
     /// One node (canonical form), reading only its own objects (each verified by its hash).
