@@ -397,6 +397,12 @@ fn corrupt_pack_is_detected_by_read_and_verify() {
         matches!(s.read_tree(&v2.root), Err(StoreError::BlobCorrupt { hash, .. }) if hash == p1),
         "v2 uses v1's nodes"
     );
+    // the streaming reader fails at the damaged object, before any of its bytes
+    let mut out = Vec::new();
+    let e = std::io::copy(&mut s.tree_reader(&v2.root).unwrap(), &mut out).unwrap_err();
+    let leaf11 = doc.leaf(1, 1).hash();
+    assert!(matches!(TreeReader::store_error(e), Ok(StoreError::NodeCorrupt { hash, .. }) if hash == leaf11));
+    assert!(!out.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle)), "no byte of the damaged leaf");
     let mut buf = b"kept".to_vec();
     assert!(s.read_tree_into(&v2.root, &mut buf).is_err());
     assert_eq!(buf, b"kept", "a failed read leaves the buffer as it was");
@@ -425,6 +431,9 @@ fn corrupt_pack_is_detected_by_read_and_verify() {
     // repaired: everything reads and verifies again
     fs::write(&path, &good).unwrap();
     assert_eq!(s.read_tree(&v2.root).unwrap(), doc.text());
+    let mut out = Vec::new();
+    std::io::copy(&mut s.tree_reader(&v2.root).unwrap(), &mut out).unwrap();
+    assert_eq!(out, doc.text());
     assert_clean(&s);
 }
 
