@@ -599,18 +599,13 @@ impl Package {
     pub fn read(&self, name: &str) -> Result<Vec<u8>, PackageError> {
         let i = self.index_of(name)?;
         let declared = self.entries[i].size;
-        // The stream never yields more than `cap` bytes (limit + 1). Grow by doubling but never
-        // beyond `cap`, and never preallocate more than 1 MiB: the declared size is untrusted.
+        // The stream never yields more than `cap` bytes (limit + 1). The declared size is
+        // untrusted, but reserving it costs address space, not memory: pages become resident
+        // only when written, so a header that lies costs nothing, and a true one saves growing
+        // by doubling (which, for a 50 MB file, left ~100 MB of copies resident in the allocator).
         let cap = declared.min(self.limits.max_file).saturating_add(1) as usize;
-        let mut out: Vec<u8> = Vec::with_capacity(cap.min(1024 * 1024));
-        self.stream(i, &mut |chunk| {
-            let need = out.len() + chunk.len();
-            if need > out.capacity() {
-                let want = (out.capacity() * 2).max(need).min(cap.max(need));
-                out.reserve_exact(want - out.len());
-            }
-            out.extend_from_slice(chunk);
-        })?;
+        let mut out: Vec<u8> = Vec::with_capacity(cap);
+        self.stream(i, &mut |chunk| out.extend_from_slice(chunk))?;
         Ok(out)
     }
 
