@@ -29,7 +29,8 @@
 //!   blobs/ab/ab12…ef     immutable blobs, named by the SHA-256 hex of their bytes
 //!   staging/<txn-id>/    blobs put by a transaction that has not committed yet
 //!   index/               sled database holding the derived indexes (disposable)
-//!   index/nodes/         sled database of the derived node index of trees (disposable)
+//!   index/nodes/         derived node index of trees (disposable): `manifest` and sorted
+//!                        runs `run-<id>.idx` (see `src/tree/nodeindex.rs`)
 //! ```
 //!
 //! A ledger record's *hash* is the SHA-256 of its JSON text as stored; it is both the

@@ -198,7 +198,7 @@ impl Store {
         }
 
         let index = SledIndex::open(&dir.join("index"))?;
-        let nodes = NodeIndex::open_sled(&dir.join("index").join("nodes"))?;
+        let nodes = NodeIndex::open_disk(&dir.join("index").join("nodes"))?;
         let store = Store {
             dir,
             read_only: false,

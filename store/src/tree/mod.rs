@@ -26,11 +26,12 @@
 //!   builds on a pack of the same transaction that no record up to it names
 //!   ([`StoreError::PackDependency`]), and a staged pack that no record names is discarded like
 //!   any other staged blob.
-//! * **Node index (derived).** object hash → (pack, pack length, offset, length), in a sled
-//!   database of its own under `index/nodes/` (see [`nodeindex`]): derived from the ledger's
-//!   `derived` lists and the packs, applied after each commit, caught up on open and on access,
-//!   recreated by [`Store::rebuild`], compared by [`Store::verify`]. It is never the source of
-//!   truth.
+//! * **Node index (derived).** object hash → (pack, pack length, offset, length), under
+//!   `index/nodes/` as a few immutable sorted runs, one written per commit that adds objects and
+//!   merged with runs of similar size (see [`nodeindex`] and [`runs`]): derived from the
+//!   ledger's `derived` lists and the packs, applied after each commit, caught up on open and on
+//!   access, recreated by [`Store::rebuild`], compared (and its runs' checksums checked) by
+//!   [`Store::verify`]. It is never the source of truth.
 //!
 //! ## Reading
 //!
@@ -53,6 +54,7 @@ pub(crate) mod codec;
 pub(crate) mod nodeindex;
 pub(crate) mod pack;
 mod read;
+mod runs;
 pub use read::TreeReader;
 pub(crate) mod verify;
 
