@@ -191,7 +191,24 @@ pub fn ingest_many<P: AsRef<Path>>(
     store: &Store,
     paths: &[P],
     cfg: &Config,
+    on_result: impl FnMut(&IngestResult),
+) -> Result<Vec<IngestResult>, IngestError> {
+    // The search index follows each group commit on a thread of its own while the next group
+    // is processed; it has caught up when this returns.
+    std::thread::scope(|sc| {
+        let zoek = crate::zoek::Werker::start(sc, store);
+        let r = ingest_groepen(store, paths, cfg, on_result, &zoek);
+        zoek.klaar();
+        r
+    })
+}
+
+fn ingest_groepen<P: AsRef<Path>>(
+    store: &Store,
+    paths: &[P],
+    cfg: &Config,
     mut on_result: impl FnMut(&IngestResult),
+    zoek: &crate::zoek::Werker<'_>,
 ) -> Result<Vec<IngestResult>, IngestError> {
     let mut results: Vec<IngestResult> = Vec::with_capacity(paths.len());
     let mut reported = 0;
@@ -208,7 +225,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         // request whose target may be in it) waits until the group is committed.
         if group.conflicts(&prep) {
             if let Some(t) = txn.take() {
-                group.commit(t, &mut results, store, &mut sessie)?;
+                group.commit(t, &mut results, store, &mut sessie, zoek)?;
             }
             txn = Some(store.begin()?);
             prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
@@ -224,7 +241,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         if group.full()
             && let Some(t) = txn.take()
         {
-            group.commit(t, &mut results, store, &mut sessie)?;
+            group.commit(t, &mut results, store, &mut sessie, zoek)?;
         }
         let done = group.first_pending().unwrap_or(results.len());
         for r in &results[reported..done] {
@@ -233,7 +250,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         reported = done;
     }
     if let Some(t) = txn.take() {
-        group.commit(t, &mut results, store, &mut sessie)?;
+        group.commit(t, &mut results, store, &mut sessie, zoek)?;
     }
     for r in &results[reported..] {
         on_result(r);
@@ -278,13 +295,15 @@ impl Group {
         self.indices.first().copied()
     }
 
-    /// Commit the group, then write the time-travel state with the new ledger watermark.
+    /// Commit the group, write the time-travel state with the new ledger watermark, then hand
+    /// the group to the search index thread.
     fn commit(
         &mut self,
         txn: store::Txn<'_>,
         results: &mut [IngestResult],
         store: &Store,
         sessie: &mut crate::tijdreis::Sessie,
+        zoek: &crate::zoek::Werker<'_>,
     ) -> Result<(), IngestError> {
         let indices = std::mem::take(&mut self.indices);
         let recs = std::mem::take(&mut self.recs);
@@ -295,14 +314,18 @@ impl Group {
         if recs.is_empty() {
             return Ok(());
         }
+        // From the ledger commit until the group's time-travel state is written, a session
+        // opened elsewhere (the search thread) waits rather than replay the group itself.
+        let slot = crate::tijdreis::schrijfslot();
         let committed = txn.commit_many(recs)?;
         let last = committed.last().map(|r| r.seq);
         for (i, lrec) in indices.into_iter().zip(&committed) {
             results[i].seq = Some(lrec.seq);
         }
         if let Some(seq) = last {
-            sessie.schrijf((seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
-            crate::zoek::na_commit(store);
+            sessie.schrijf_met(&slot, (seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
+            drop(slot);
+            zoek.bij(seq);
         }
         crate::tam::TamIndex::na_commit(store, &committed)?;
         Ok(())

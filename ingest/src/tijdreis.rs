@@ -44,6 +44,13 @@ const FORMAAT: &[u8] = b"2";
 /// Catch-up and writes of the derived space, one at a time per process.
 static SCHRIJVEN: Mutex<()> = Mutex::new(());
 
+/// The derived space's write lock, for [`Sessie::schrijf_met`]: the pipeline holds it from a
+/// group's ledger commit until the group's state is written, so a reader opening a session
+/// meanwhile (the search index thread) waits instead of replaying what is about to be written.
+pub(crate) fn schrijfslot() -> std::sync::MutexGuard<'static, ()> {
+    SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Persisted state of one instrument.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct WerkStaat {
@@ -441,6 +448,15 @@ impl Sessie {
     /// Write what changed, with the ledger watermark, after the group commit.
     pub fn schrijf(&mut self, watermark: (u64, Hash)) -> Result<(), IngestError> {
         let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
+        self.schrijf_intern(watermark)
+    }
+
+    /// [`Sessie::schrijf`] while the caller holds [`schrijfslot`].
+    pub(crate) fn schrijf_met(
+        &mut self,
+        _slot: &std::sync::MutexGuard<'static, ()>,
+        watermark: (u64, Hash),
+    ) -> Result<(), IngestError> {
         self.schrijf_intern(watermark)
     }
 

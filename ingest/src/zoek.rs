@@ -72,22 +72,24 @@ pub struct Bijgewerkt {
 /// Called by the pipeline after a group commit: bring the index up to the ledger. A failure is
 /// logged, not returned: the delivery is committed and the index catches up on the next run.
 pub fn na_commit(store: &Store) {
-    match bijwerken(store) {
-        Ok(_) => {}
-        Err(ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {
-            warn!("search index is held by another process; it catches up later")
-        }
-        Err(e) => warn!(error = %e, "search index not updated; it catches up later"),
-    }
+    log_fout(bijwerken(store));
 }
 
 /// Bring the index up to the ledger (creating it when absent).
 pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut s = Schrijver::open(&map(store))?;
-    let last = store.last_seq();
+    tot(store, &mut s, store.last_seq())
+}
+
+/// Bring the index of `s` up to ledger record `last` (not beyond, even when the ledger has
+/// more: the pipeline's worker indexes a group only once its time-travel state is written).
+fn tot(store: &Store, s: &mut Schrijver, last: u64) -> Result<Bijgewerkt, ZoekIndexFout> {
     let from = match s.watermerk() {
         None => 0,
         Some(w) if w.seq <= last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => w.seq,
+        Some(w) if w.seq > last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => {
+            return Ok(Bijgewerkt::default()); // already further
+        }
         Some(w) => {
             warn!(watermark = w.seq, ledger = last, "search index disagrees with the ledger; building it again");
             s.wis()?;
@@ -100,7 +102,86 @@ pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     if from > 0 || last > 0 {
         info!(from, to = last, "search index catch-up");
     }
-    bij(store, &mut s, from, last)
+    bij(store, s, from, last)
+}
+
+/// The search index in the pipeline: a thread of its own that brings the index up to each group
+/// commit (once that group's time-travel state is written) while the pipeline goes on with the
+/// next group, holding one writer for the whole run. [`Werker::klaar`] waits until it has caught
+/// up. Failures are logged, never returned: the index is derived data and catches up later.
+pub(crate) struct Werker<'scope> {
+    tx: Option<std::sync::mpsc::Sender<u64>>,
+    handle: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
+    /// Without a thread (it could not be started): the store, indexed in line.
+    in_lijn: Option<&'scope Store>,
+}
+
+impl<'scope> Werker<'scope> {
+    pub(crate) fn start<'env>(sc: &'scope std::thread::Scope<'scope, 'env>, store: &'env Store) -> Werker<'scope>
+    where
+        'env: 'scope,
+    {
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
+        let spawned = std::thread::Builder::new().name("regelbank-zoek".into()).spawn_scoped(sc, move || {
+            let mut schrijver: Option<Schrijver> = None;
+            while let Ok(mut doel) = rx.recv() {
+                // Coalesce: catch up to the newest committed group in one tantivy commit.
+                while let Ok(d) = rx.try_recv() {
+                    doel = doel.max(d);
+                }
+                let r = match schrijver.as_mut() {
+                    Some(s) => tot(store, s, doel),
+                    None => match Schrijver::open(&map(store)) {
+                        Ok(s) => tot(store, schrijver.insert(s), doel),
+                        Err(e) => Err(e.into()),
+                    },
+                };
+                if r.is_err() {
+                    // Drop the writer with whatever it buffered; the next group opens it again.
+                    schrijver = None;
+                }
+                log_fout(r);
+            }
+        });
+        match spawned {
+            Ok(h) => Werker { tx: Some(tx), handle: Some(h), in_lijn: None },
+            Err(e) => {
+                warn!(error = %e, "no search index thread; indexing in line");
+                Werker { tx: None, handle: None, in_lijn: Some(store) }
+            }
+        }
+    }
+
+    /// Index up to ledger record `seq` (committed, with its time-travel state written).
+    pub(crate) fn bij(&self, seq: u64) {
+        match (&self.tx, self.in_lijn) {
+            (Some(tx), _) => {
+                let _ = tx.send(seq);
+            }
+            (None, Some(store)) => na_commit(store),
+            (None, None) => {}
+        }
+    }
+
+    /// Wait until everything sent is indexed.
+    pub(crate) fn klaar(mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take()
+            && h.join().is_err()
+        {
+            warn!("search index thread panicked; the index catches up later");
+        }
+    }
+}
+
+fn log_fout(r: Result<Bijgewerkt, ZoekIndexFout>) {
+    match r {
+        Ok(_) => {}
+        Err(ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {
+            warn!("search index is held by another process; it catches up later")
+        }
+        Err(e) => warn!(error = %e, "search index not updated; it catches up later"),
+    }
 }
 
 /// Build the index again from the store, from scratch.
