@@ -757,20 +757,16 @@ fn prepare(
     }
     nieuwe_versies.retain(|v| effects.expressions.iter().any(|e| e.expression == v.expressie));
     for v in &nieuwe_versies {
-        let put = txn.put_tree(v.tekst.knopen())?;
+        // The text and its provenance (which shares unchanged leaves with the was-version's) in
+        // one pack, each node hashed once.
+        let mut w = txn.tree_writer()?;
+        let tekst = v.tekst.schrijf(&mut |n| w.put(n))?;
+        let herkomst = if v.herkomst.is_empty() { None } else { Some(v.herkomst.schrijf(&mut |n| w.put(n))?) };
+        let put = w.finish()?;
         derived.extend(put.needs.iter().copied());
         derived.extend(put.pack);
-        // Provenance: a tree of its own (shares unchanged leaves with the was-version's).
-        let herkomst = if v.herkomst.is_empty() {
-            None
-        } else {
-            let put = txn.put_tree(v.herkomst.knopen())?;
-            derived.extend(put.needs.iter().copied());
-            derived.extend(put.pack);
-            Some(put.root)
-        };
         if let Some(e) = effects.expressions.iter_mut().find(|e| e.expression == v.expressie) {
-            e.tekst = Some(put.root);
+            e.tekst = Some(tekst);
             e.herkomst = herkomst;
         }
     }

@@ -139,5 +139,5 @@ pub use model::{
     WorkEntry, WorkView,
 };
 pub use store::{Store, Txn};
-pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk, TreeReader};
+pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk, TreeReader, TreeWriter};
 pub use verify::{Problem, ProblemKind, VerifyReport};
