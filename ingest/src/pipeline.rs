@@ -218,7 +218,7 @@ fn ingest_groepen<P: AsRef<Path>>(
     for path in paths {
         let path = path.as_ref();
         if txn.is_none() {
-            txn = Some(store.begin()?);
+            txn = Some(begin(store)?);
         }
         let mut prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         // A delivery that depends on one still in the group (the same idLevering, or an afbreek
@@ -227,7 +227,7 @@ fn ingest_groepen<P: AsRef<Path>>(
             if let Some(t) = txn.take() {
                 group.commit(t, &mut results, store, &mut sessie, zoek)?;
             }
-            txn = Some(store.begin()?);
+            txn = Some(begin(store)?);
             prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         }
         let index = results.len();
@@ -256,6 +256,14 @@ fn ingest_groepen<P: AsRef<Path>>(
         on_result(r);
     }
     Ok(results)
+}
+
+/// A transaction for a group: each delivery's small blobs (package files, report, listing,
+/// procedure, exchange) are stored as one bundle, not a file each.
+fn begin(store: &Store) -> Result<store::Txn<'_>, IngestError> {
+    let mut t = store.begin()?;
+    t.bundle_small_blobs(true);
+    Ok(t)
 }
 
 /// Deliveries staged in one transaction, waiting for their group commit.

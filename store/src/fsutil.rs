@@ -97,3 +97,18 @@ pub(crate) fn remove_file_if_exists(path: &Path) -> Result<bool, StoreError> {
         Err(e) => Err(StoreError::io(path)(e)),
     }
 }
+
+/// Read exactly `buf.len()` bytes at `offset`.
+#[cfg(unix)]
+pub(crate) fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(buf, offset)
+}
+
+/// Read exactly `buf.len()` bytes at `offset`.
+#[cfg(not(unix))]
+pub(crate) fn read_exact_at(mut f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}

@@ -335,7 +335,7 @@ impl TreeWriter<'_, '_> {
             let (head, entries) = pack::encode_head(&objs).map_err(StoreError::InvalidTree)?;
             let len = head.len() as u64 + data.len;
             let ph = match data.file {
-                None => txn.put_blob_parts(&[&head, &data.mem])?,
+                None => txn.put_blob_parts_file(&[&head, &data.mem])?,
                 Some((path, f)) => {
                     let r = f
                         .into_inner()

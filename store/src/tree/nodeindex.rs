@@ -97,6 +97,7 @@ enum Backend {
 }
 
 pub(crate) struct NodeIndex {
+    contents: Contents,
     backend: Backend,
     /// Serializes catch-up, rebuild and the application of committed records.
     apply: Mutex<()>,
@@ -280,12 +281,12 @@ impl Disk {
 }
 
 impl NodeIndex {
-    pub(crate) fn open_disk(dir: &Path) -> Result<NodeIndex, StoreError> {
-        Ok(NodeIndex { backend: Backend::Disk(RwLock::new(Disk::open(dir)?)), apply: Mutex::new(()) })
+    pub(crate) fn open_disk(dir: &Path, contents: Contents) -> Result<NodeIndex, StoreError> {
+        Ok(NodeIndex { contents, backend: Backend::Disk(RwLock::new(Disk::open(dir)?)), apply: Mutex::new(()) })
     }
 
-    pub(crate) fn memory() -> NodeIndex {
-        NodeIndex { backend: Backend::Mem(RwLock::new(MemNodes::default())), apply: Mutex::new(()) }
+    pub(crate) fn memory(contents: Contents) -> NodeIndex {
+        NodeIndex { contents, backend: Backend::Mem(RwLock::new(MemNodes::default())), apply: Mutex::new(()) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -351,7 +352,15 @@ impl NodeIndex {
     /// After a commit: add the entries of the committed records, as one batch (packs this
     /// transaction wrote come from memory, others are read). Failures are logged; the index
     /// catches up later.
-    pub(crate) fn apply_committed(&self, store: &Store, recs: &[(&LedgerRecord, Hash)], txn: &TxnTree) {
+    /// `txn`: the containers of this index's kind the transaction wrote; `other`: those of the
+    /// other kind (naming them does not make the entries possibly known).
+    pub(crate) fn apply_committed(
+        &self,
+        store: &Store,
+        recs: &[(&LedgerRecord, Hash)],
+        txn: &dyn Written,
+        other: &dyn Written,
+    ) {
         let _g = self.lock();
         let Some(&(last_rec, last_hash)) = recs.last() else { return };
         let r = self.last_applied().and_then(|applied| {
@@ -367,9 +376,11 @@ impl NodeIndex {
             let mut first = None;
             for (rec, _) in recs.iter().filter(|(r, _)| r.seq > from) {
                 first.get_or_insert(rec.seq);
-                absent &= rec.rec.derived.iter().all(|d| txn.entries_of(d).is_some() && !named.contains(d));
+                absent &= rec.rec.derived.iter().all(|d| {
+                    (txn.entries_of(d).is_some() && !named.contains(d)) || other.entries_of(d).is_some()
+                });
                 named.extend(rec.rec.derived.iter().copied());
-                entries.extend(record_entries(store, rec, Some(txn))?);
+                entries.extend(record_entries(store, self.contents, rec, Some(txn))?);
             }
             let Some(first_seq) = first else { return Ok(()) };
             self.apply_batch(Batch { absent, first_seq, last: (last_rec.seq, last_hash), entries })
@@ -406,7 +417,7 @@ impl NodeIndex {
                 let mut failed = None;
                 ledger::scan(&store.ledger_path(), Some(len), &mut |r, h| {
                     if r.seq > from && failed.is_none() {
-                        match record_entries(store, r, None) {
+                        match record_entries(store, self.contents, r, None) {
                             Ok(e) => batch.entries.extend(e),
                             Err(e) => failed = Some(e),
                         }
@@ -436,7 +447,7 @@ impl NodeIndex {
         let recs = ledger::read_all(&store.ledger_path(), len)?;
         let mut batch = Batch { absent: true, first_seq: 1, last: (0, Hash::ZERO), entries: Vec::new() };
         for (r, h) in &recs {
-            batch.entries.extend(record_entries(store, r, None)?);
+            batch.entries.extend(record_entries(store, self.contents, r, None)?);
             batch.last = (r.seq, *h);
         }
         let batch = if recs.is_empty() { None } else { Some(batch) };
@@ -455,12 +466,48 @@ impl NodeIndex {
     }
 }
 
-/// The entries a record contributes: every object of every valid pack in its `derived` list,
-/// in order. Packs written by `txn` come from memory.
+/// What an index holds: the objects of the packs (tree nodes), or the blobs of the bundles
+/// (small blobs stored together, see `crate::bundle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Contents {
+    Packs,
+    Bundles,
+}
+
+impl Contents {
+    fn magic(self) -> &'static [u8; 8] {
+        match self {
+            Contents::Packs => pack::MAGIC,
+            Contents::Bundles => crate::bundle::MAGIC,
+        }
+    }
+}
+
+/// Containers (packs or bundles) a transaction wrote, with their entries and length: their
+/// entries come from memory when the transaction commits.
+pub(crate) trait Written {
+    fn entries_of(&self, container: &Hash) -> Option<(&[Entry], u64)>;
+}
+
+impl Written for TxnTree {
+    fn entries_of(&self, container: &Hash) -> Option<(&[Entry], u64)> {
+        TxnTree::entries_of(self, container)
+    }
+}
+
+impl Written for HashMap<Hash, (Vec<Entry>, u64)> {
+    fn entries_of(&self, container: &Hash) -> Option<(&[Entry], u64)> {
+        self.get(container).map(|(e, n)| (e.as_slice(), *n))
+    }
+}
+
+/// The entries a record contributes: every object of every valid container of the index's kind
+/// in its `derived` list, in order. Containers written by `txn` come from memory.
 pub(crate) fn record_entries(
     store: &Store,
+    contents: Contents,
     rec: &LedgerRecord,
-    txn: Option<&TxnTree>,
+    txn: Option<&dyn Written>,
 ) -> Result<Vec<(Hash, Loc)>, StoreError> {
     let mut out = Vec::new();
     let mut done = HashSet::new();
@@ -470,11 +517,11 @@ pub(crate) fn record_entries(
         }
         let (entries, pack_len) = match txn.and_then(|t| t.entries_of(d)) {
             Some((e, n)) => (e.to_vec(), n),
-            None => match load_valid_pack(store, d)? {
+            None => match load_valid_container(store, d, contents.magic())? {
                 Ok(Some((b, e))) => (e, b.len() as u64),
                 Ok(None) => continue,
                 Err(msg) => {
-                    warn!(pack = %d, seq = rec.seq, %msg, "pack not indexed");
+                    warn!(container = %d, seq = rec.seq, %msg, "{contents:?}: not indexed");
                     continue;
                 }
             },
@@ -491,6 +538,16 @@ pub(crate) type LoadedPack = (Vec<u8>, Vec<Entry>);
 /// `Ok(Err(why))`: a pack that is damaged (blob corrupt, table malformed, or an object that does
 /// not hash to its entry); `Err`: an I/O failure.
 pub(crate) fn load_valid_pack(store: &Store, h: &Hash) -> Result<Result<Option<LoadedPack>, String>, StoreError> {
+    load_valid_container(store, h, pack::MAGIC)
+}
+
+/// [`load_valid_pack`] for packs or bundles (by their magic): containers are blob files of
+/// their own, never bundled.
+pub(crate) fn load_valid_container(
+    store: &Store,
+    h: &Hash,
+    magic: &[u8; 8],
+) -> Result<Result<Option<LoadedPack>, String>, StoreError> {
     let path = store.blob_path(h);
     let mut prefix = [0u8; 8];
     match File::open(&path) {
@@ -504,7 +561,7 @@ pub(crate) fn load_valid_pack(store: &Store, h: &Hash) -> Result<Result<Option<L
                     Err(e) => return Err(StoreError::io(&path)(e)),
                 }
             }
-            if !pack::has_magic(&prefix[..got]) {
+            if !prefix[..got].starts_with(magic) {
                 return Ok(Ok(None));
             }
         }
@@ -514,12 +571,12 @@ pub(crate) fn load_valid_pack(store: &Store, h: &Hash) -> Result<Result<Option<L
     let bytes = match store.get_blob(h) {
         Ok(b) => b,
         Err(StoreError::BlobCorrupt { actual, .. }) => {
-            return Ok(Err(format!("pack blob is corrupt (hashes to {actual})")));
+            return Ok(Err(format!("the blob is corrupt (hashes to {actual})")));
         }
         Err(StoreError::BlobNotFound { .. }) => return Ok(Ok(None)),
         Err(e) => return Err(e),
     };
-    let entries = match pack::parse(&bytes) {
+    let entries = match pack::parse_with(magic, &bytes) {
         Ok(e) => e,
         Err(msg) => return Ok(Err(msg)),
     };

@@ -212,18 +212,7 @@ impl<'s> ObjectReads<'s> {
     }
 }
 
-#[cfg(unix)]
-fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    f.read_exact_at(buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_at(mut f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(buf)
-}
+use crate::fsutil::read_exact_at as read_at;
 
 impl Source for ObjectReads<'_> {
     fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
