@@ -717,6 +717,9 @@ impl<'s> Txn<'s> {
                 f.write_all(p).map_err(StoreError::io(&path))?;
             }
             // No fsync here: commit makes every staged blob durable with one filesystem sync.
+            if len as u64 >= fsutil::WRITEBACK_FROM {
+                fsutil::start_writeback(&f);
+            }
         }
         self.staged.insert(h, Staged::File(path));
         Ok(h)
@@ -739,7 +742,12 @@ impl<'s> Txn<'s> {
             let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
             let res = fsutil::hash_reader(r, &mut f);
             match res {
-                Ok(hn) => hn,
+                Ok(hn) => {
+                    if hn.1 >= fsutil::WRITEBACK_FROM {
+                        fsutil::start_writeback(&f);
+                    }
+                    hn
+                }
                 Err(e) => {
                     let _ = fs::remove_file(&tmp);
                     return Err(StoreError::io(&tmp)(e));
