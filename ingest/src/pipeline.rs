@@ -44,11 +44,27 @@ pub struct Config {
     /// Bevoegde gezagen (OIN, or code such as gm0363) whose publicatieOpdrachten that fail
     /// validation are published through TAM instead of rejected (auto-TAM). Empty: off.
     pub auto_tam: Vec<String>,
+    /// Bring the search index up to every group commit (always on in regelbank; off only in
+    /// benchmarks, to measure what indexing costs: the index then catches up on the next
+    /// search, batch or `regelbank reindex`).
+    pub search_index: bool,
+    /// Use a second thread where the work allows it (the search index follows each group on a
+    /// thread of its own). Off: everything in line, for single-threaded benchmark figures.
+    pub parallel: bool,
 }
 
 impl Config {
     pub fn new(today: NaiveDate) -> Config {
-        Config { today, now: Utc::now(), limits: Limits::default(), regels: true, schemas: None, auto_tam: Vec::new() }
+        Config {
+            today,
+            now: Utc::now(),
+            limits: Limits::default(),
+            regels: true,
+            schemas: None,
+            auto_tam: Vec::new(),
+            search_index: true,
+            parallel: true,
+        }
     }
 
     /// The same with the XSD layer on.
@@ -196,7 +212,11 @@ pub fn ingest_many<P: AsRef<Path>>(
     // The search index follows each group commit on a thread of its own while the next group
     // is processed; it has caught up when this returns.
     std::thread::scope(|sc| {
-        let zoek = crate::zoek::Werker::start(sc, store);
+        let zoek = match (cfg.search_index, cfg.parallel) {
+            (false, _) => crate::zoek::Werker::uit(),
+            (true, false) => crate::zoek::Werker::in_lijn(store),
+            (true, true) => crate::zoek::Werker::start(sc, store),
+        };
         let r = ingest_groepen(store, paths, cfg, on_result, &zoek);
         zoek.klaar();
         r

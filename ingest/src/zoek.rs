@@ -152,6 +152,16 @@ impl<'scope> Werker<'scope> {
         }
     }
 
+    /// No indexing at all (benchmarks: the index catches up later).
+    pub(crate) fn uit() -> Werker<'scope> {
+        Werker { tx: None, handle: None, in_lijn: None }
+    }
+
+    /// Indexing in line, after each group commit (no thread).
+    pub(crate) fn in_lijn(store: &'scope Store) -> Werker<'scope> {
+        Werker { tx: None, handle: None, in_lijn: Some(store) }
+    }
+
     /// Index up to ledger record `seq` (committed, with its time-travel state written).
     pub(crate) fn bij(&self, seq: u64) {
         match (&self.tx, self.in_lijn) {
