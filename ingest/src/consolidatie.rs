@@ -503,18 +503,20 @@ impl BronTekst {
 
     /// The text in its stored form.
     pub fn to_xml(&self) -> String {
+        self.delen().concat()
+    }
+
+    /// The text in its stored form as three slices (root start tag, content from the
+    /// besluit's source, root end tag), without copying it.
+    pub fn delen(&self) -> [&str; 3] {
         if self.eind.is_empty() {
-            return self.kop.clone();
+            return [&self.kop, "", ""];
         }
         let (s, e) = self.span;
         let raw = &self.src[s..e];
         let inner_start = s + tag_len(raw);
         let inner_end = e - self.eind.len();
-        let mut out = String::with_capacity(self.kop.len() + (inner_end - inner_start) + self.eind.len());
-        out.push_str(&self.kop);
-        out.push_str(&self.src[inner_start..inner_end]);
-        out.push_str(&self.eind);
-        out
+        [&self.kop, &self.src[inner_start..inner_end], &self.eind]
     }
 
     /// The text as a [`Tekst`] (built once, on first use).

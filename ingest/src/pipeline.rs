@@ -253,6 +253,11 @@ fn ingest_groepen<P: AsRef<Path>>(
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
+            for v in &prep.versies {
+                if let Some(root) = rec.effects.expressions.iter().find(|e| e.expression == v.expressie).and_then(|e| e.tekst) {
+                    zoek.tekst(root, &v.tekst);
+                }
+            }
             group.add(index, rec, prep.wids, prep.versies);
             if let Some(stap) = prep.tijdreis {
                 sessie.neem_over(stap);

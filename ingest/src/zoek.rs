@@ -78,12 +78,12 @@ pub fn na_commit(store: &Store) {
 /// Bring the index up to the ledger (creating it when absent).
 pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut s = Schrijver::open(&map(store))?;
-    tot(store, &mut s, store.last_seq())
+    tot(store, &mut s, store.last_seq(), &mut Voorraad::new())
 }
 
 /// Bring the index of `s` up to ledger record `last` (not beyond, even when the ledger has
 /// more: the pipeline's worker indexes a group only once its time-travel state is written).
-fn tot(store: &Store, s: &mut Schrijver, last: u64) -> Result<Bijgewerkt, ZoekIndexFout> {
+fn tot(store: &Store, s: &mut Schrijver, last: u64, voorraad: &mut Voorraad) -> Result<Bijgewerkt, ZoekIndexFout> {
     let from = match s.watermerk() {
         None => 0,
         Some(w) if w.seq <= last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => w.seq,
@@ -102,7 +102,7 @@ fn tot(store: &Store, s: &mut Schrijver, last: u64) -> Result<Bijgewerkt, ZoekIn
     if from > 0 || last > 0 {
         info!(from, to = last, "search index catch-up");
     }
-    bij(store, s, from, last)
+    bij(store, s, from, last, voorraad)
 }
 
 /// The search index in the pipeline: a thread of its own that brings the index up to each group
@@ -110,10 +110,40 @@ fn tot(store: &Store, s: &mut Schrijver, last: u64) -> Result<Bijgewerkt, ZoekIn
 /// next group, holding one writer for the whole run. [`Werker::klaar`] waits until it has caught
 /// up. Failures are logged, never returned: the index is derived data and catches up later.
 pub(crate) struct Werker<'scope> {
-    tx: Option<std::sync::mpsc::Sender<u64>>,
+    tx: Option<std::sync::mpsc::Sender<Bericht>>,
     handle: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
-    /// Without a thread (it could not be started): the store, indexed in line.
+    /// Without a thread (it could not be started, or `Config::parallel` is off): the store,
+    /// indexed in line.
     in_lijn: Option<&'scope Store>,
+}
+
+enum Bericht {
+    /// The text of a version about to be committed, with the root it is stored under: its
+    /// units are taken from memory meanwhile, instead of read back from the store afterwards.
+    Tekst(Hash, crate::consolidatie::VersieTekst),
+    /// Index up to this ledger record.
+    Tot(u64),
+}
+
+/// Units of versions staged for commit, by the root of their stored text (equal roots are
+/// equal bytes, so the units are those [`eenheden_van`] would read).
+type Voorraad = std::collections::HashMap<Hash, Vec<Eenheid>>;
+
+fn in_voorraad(voorraad: &mut Voorraad, root: Hash, tekst: &crate::consolidatie::VersieTekst) {
+    if voorraad.contains_key(&root) {
+        return;
+    }
+    // Only initial versions are still in their besluit's bytes; others are read back.
+    if let crate::consolidatie::VersieTekst::Bron(b) = tekst {
+        let [kop, inhoud, eind] = b.delen();
+        let rd = std::io::Read::chain(std::io::Read::chain(kop.as_bytes(), inhoud.as_bytes()), eind.as_bytes());
+        match eenheden_uit(std::io::BufReader::with_capacity(64 << 10, rd)) {
+            Ok(u) => {
+                voorraad.insert(root, u);
+            }
+            Err(e) => warn!(error = ?e, "units of a staged version not taken from memory; read back after commit"),
+        }
+    }
 }
 
 impl<'scope> Werker<'scope> {
@@ -121,18 +151,29 @@ impl<'scope> Werker<'scope> {
     where
         'env: 'scope,
     {
-        let (tx, rx) = std::sync::mpsc::channel::<u64>();
+        let (tx, rx) = std::sync::mpsc::channel::<Bericht>();
         let spawned = std::thread::Builder::new().name("regelbank-zoek".into()).spawn_scoped(sc, move || {
             let mut schrijver: Option<Schrijver> = None;
-            while let Ok(mut doel) = rx.recv() {
+            let mut voorraad = Voorraad::new();
+            while let Ok(b) = rx.recv() {
+                let mut doel = match b {
+                    Bericht::Tekst(root, t) => {
+                        in_voorraad(&mut voorraad, root, &t);
+                        continue;
+                    }
+                    Bericht::Tot(d) => d,
+                };
                 // Coalesce: catch up to the newest committed group in one tantivy commit.
-                while let Ok(d) = rx.try_recv() {
-                    doel = doel.max(d);
+                while let Ok(b) = rx.try_recv() {
+                    match b {
+                        Bericht::Tekst(root, t) => in_voorraad(&mut voorraad, root, &t),
+                        Bericht::Tot(d) => doel = doel.max(d),
+                    }
                 }
                 let r = match schrijver.as_mut() {
-                    Some(s) => tot(store, s, doel),
+                    Some(s) => tot(store, s, doel, &mut voorraad),
                     None => match Schrijver::open(&map(store)) {
-                        Ok(s) => tot(store, schrijver.insert(s), doel),
+                        Ok(s) => tot(store, schrijver.insert(s), doel, &mut voorraad),
                         Err(e) => Err(e.into()),
                     },
                 };
@@ -162,11 +203,19 @@ impl<'scope> Werker<'scope> {
         Werker { tx: None, handle: None, in_lijn: Some(store) }
     }
 
+    /// The text of a version staged for commit, stored under `root` (the thread takes its units
+    /// now, while the group is committed).
+    pub(crate) fn tekst(&self, root: Hash, tekst: &crate::consolidatie::VersieTekst) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Bericht::Tekst(root, tekst.clone()));
+        }
+    }
+
     /// Index up to ledger record `seq` (committed, with its time-travel state written).
     pub(crate) fn bij(&self, seq: u64) {
         match (&self.tx, self.in_lijn) {
             (Some(tx), _) => {
-                let _ = tx.send(seq);
+                let _ = tx.send(Bericht::Tot(seq));
             }
             (None, Some(store)) => na_commit(store),
             (None, None) => {}
@@ -198,10 +247,10 @@ fn log_fout(r: Result<Bijgewerkt, ZoekIndexFout>) {
 pub fn herbouw(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut s = Schrijver::open(&map(store))?;
     s.wis()?;
-    bij(store, &mut s, 0, store.last_seq())
+    bij(store, &mut s, 0, store.last_seq(), &mut Voorraad::new())
 }
 
-fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewerkt, ZoekIndexFout> {
+fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64, voorraad: &mut Voorraad) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut lezer = Lezer::open(store)?;
     let mut werken: BTreeSet<String> = BTreeSet::new();
     let mut versies: Vec<(String, String)> = Vec::new();
@@ -246,7 +295,10 @@ fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewe
         }
         let meta = meta(store, &mut metas, werk)?;
         let Some(root) = view.as_ref().and_then(|v| v.entry.tekst) else { continue };
-        let eenheden = eenheden_van(store, &root)?;
+        let eenheden = match voorraad.remove(&root) {
+            Some(u) => u,
+            None => eenheden_van(store, &root)?,
+        };
         s.schrijf_versie(&meta, &Versie { expressie: expressie.clone(), eenheden })?;
         uit.versies += 1;
     }
