@@ -920,14 +920,11 @@ impl<'s> Txn<'s> {
         {
             warn!(error = %e, "could not remove commit.intent (harmless: recovery removes it)");
         }
-        for (lrec, slot) in lrecs.iter().zip(&slots) {
-            if let Err(e) = store.index.apply(lrec, slot.hash) {
-                warn!(seq = lrec.seq, error = %e, "index update failed; it will catch up");
-                break;
-            }
-            debug!(seq = lrec.seq, hash = %slot.hash, "committed");
-        }
         let applied: Vec<_> = lrecs.iter().zip(slots.iter().map(|s| s.hash)).collect();
+        match store.index.apply_many(&applied) {
+            Ok(()) => debug!(records = applied.len(), last = seq, "committed"),
+            Err(e) => warn!(last = seq, error = %e, "index update failed; it will catch up"),
+        }
         store.blobs.apply_committed(store, &applied, &bundles, &self.tree);
         store.nodes.apply_committed(store, &applied, &self.tree, &bundles);
         Ok(lrecs)
