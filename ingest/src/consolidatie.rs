@@ -26,7 +26,7 @@ use stop::Melding;
 use stop::module::StopBestand;
 use stop::tekst::{Element, Tekst, Toepassing, als_regelingversie, pas_toe};
 use stop::xml::{Document, NodeId};
-use store::{Node as StoreNode, NodeHash, Stuk};
+use store::{Node as StoreNode, NodeHash, StoreError, Stuk};
 
 const REGELINGEN: &[&str] = &["RegelingCompact", "RegelingVrijetekst", "RegelingKlassiek", "RegelingTijdelijkdeel"];
 
@@ -111,13 +111,30 @@ fn fnv(s: &str) -> u64 {
 
 /// Lines cut into leaf nodes after every line whose key (first field) hashes to a boundary,
 /// so a changed line changes only its own leaf.
-struct Bladeren<'a> {
-    leaf: String,
-    out: &'a mut Vec<StoreNode>,
-    kinderen: &'a mut Vec<Stuk>,
+/// Where the store nodes of a text go, children before parents: stores one and returns its
+/// hash ([`store::TreeWriter::put`], or a collector that hashes it).
+pub type Zet<'a> = dyn FnMut(StoreNode) -> Result<NodeHash, StoreError> + 'a;
+
+/// The nodes given to `put`, in order (each hashed once, to link its parent).
+fn verzamel_knopen(schrijf: impl FnOnce(&mut Zet<'_>) -> Result<NodeHash, StoreError>) -> Vec<StoreNode> {
+    let mut out = Vec::new();
+    let r = schrijf(&mut |n: StoreNode| {
+        let h = n.hash();
+        out.push(n);
+        Ok(h)
+    });
+    debug_assert!(r.is_ok(), "a collector never fails");
+    out
 }
 
-impl Bladeren<'_> {
+struct Bladeren<'a, 'p> {
+    leaf: String,
+    put: &'a mut Zet<'p>,
+    kinderen: &'a mut Vec<Stuk>,
+    fout: Option<StoreError>,
+}
+
+impl Bladeren<'_, '_> {
     fn regel(&mut self, sleutel: &str, regel: &str) {
         self.leaf.push_str(regel);
         if fnv(sleutel).is_multiple_of(HERKOMST_STUK) {
@@ -126,10 +143,12 @@ impl Bladeren<'_> {
     }
 
     fn sluit(&mut self) {
-        if !self.leaf.is_empty() {
+        if !self.leaf.is_empty() && self.fout.is_none() {
             let n = StoreNode::leaf(std::mem::take(&mut self.leaf).into_bytes());
-            self.kinderen.push(Stuk::Kind(n.hash()));
-            self.out.push(n);
+            match (self.put)(n) {
+                Ok(h) => self.kinderen.push(Stuk::Kind(h)),
+                Err(e) => self.fout = Some(e),
+            }
         }
     }
 }
@@ -238,11 +257,15 @@ impl Herkomst {
     /// writes one leaf and a few parts, not the whole list. `Store::read_tree` of the root gives
     /// [`Herkomst::to_bytes`].
     pub fn knopen(&self) -> Vec<StoreNode> {
-        let mut out = Vec::new();
+        verzamel_knopen(|put| self.schrijf(put))
+    }
+
+    /// [`Herkomst::knopen`], each node given to `put` as it is made; returns the root's hash.
+    pub fn schrijf(&self, put: &mut Zet<'_>) -> Result<NodeHash, StoreError> {
         let mut kinderen = vec![Stuk::Bytes(format!("{HERKOMST_KOP}\n").into_bytes())];
         let mut deel = 0;
         {
-            let mut bl = Bladeren { leaf: String::new(), out: &mut out, kinderen: &mut kinderen };
+            let mut bl = Bladeren { leaf: String::new(), put: &mut *put, kinderen: &mut kinderen, fout: None };
             self.voor_regels(&mut |d, sleutel, regel| {
                 if d != deel {
                     bl.sluit();
@@ -252,12 +275,14 @@ impl Herkomst {
                 bl.regel(sleutel, regel);
             });
             bl.sluit();
+            if let Some(e) = bl.fout {
+                return Err(e);
+            }
         }
         if deel == 0 {
             kinderen.push(Stuk::Bytes(b"\n".to_vec()));
         }
-        out.push(StoreNode::new(kinderen).normalized());
-        out
+        put(StoreNode::new(kinderen).normalized())
     }
 
     /// Read the stored form ([`Herkomst::to_bytes`]).
@@ -478,18 +503,20 @@ impl BronTekst {
 
     /// The text in its stored form.
     pub fn to_xml(&self) -> String {
+        self.delen().concat()
+    }
+
+    /// The text in its stored form as three slices (root start tag, content from the
+    /// besluit's source, root end tag), without copying it.
+    pub fn delen(&self) -> [&str; 3] {
         if self.eind.is_empty() {
-            return self.kop.clone();
+            return [&self.kop, "", ""];
         }
         let (s, e) = self.span;
         let raw = &self.src[s..e];
         let inner_start = s + tag_len(raw);
         let inner_end = e - self.eind.len();
-        let mut out = String::with_capacity(self.kop.len() + (inner_end - inner_start) + self.eind.len());
-        out.push_str(&self.kop);
-        out.push_str(&self.src[inner_start..inner_end]);
-        out.push_str(&self.eind);
-        out
+        [&self.kop, &self.src[inner_start..inner_end], &self.eind]
     }
 
     /// The text as a [`Tekst`] (built once, on first use).
@@ -500,43 +527,39 @@ impl BronTekst {
     }
 
     /// The store nodes, children before parents; the last one is the root: the same nodes as
-    /// [`knopen`] of the [`Tekst`]. Made one at a time, so the store can write each before the
-    /// next exists.
-    pub fn knopen(&self) -> impl Iterator<Item = StoreNode> + '_ {
+    /// [`knopen`] of the [`Tekst`].
+    pub fn knopen(&self) -> Vec<StoreNode> {
+        verzamel_knopen(|put| self.schrijf(put))
+    }
+
+    /// The store nodes given to `put` one at a time (so the store can write each before the
+    /// next exists, and hashes each once); returns the root's hash.
+    pub fn schrijf(&self, put: &mut Zet<'_>) -> Result<NodeHash, StoreError> {
         let mut hashes: Vec<NodeHash> = Vec::with_capacity(self.plan.len());
         let bytes = |s: u32, e: u32| self.src.as_bytes()[s as usize..e as usize].to_vec();
-        let mut plan = self.plan.iter();
-        let mut klaar = false;
-        std::iter::from_fn(move || {
-            if let Some(p) = plan.next() {
-                let node = match p {
-                    PlanKnoop::Blad(s, e) => StoreNode::leaf(bytes(*s, *e)),
-                    PlanKnoop::Structuur(delen) => StoreNode::new(
-                        delen
-                            .iter()
-                            .map(|d| match d {
-                                Deel::Bron(s, e) => Stuk::Bytes(bytes(*s, *e)),
-                                Deel::Kop => Stuk::Bytes(self.kop.as_bytes().to_vec()),
-                                Deel::Eind => Stuk::Bytes(self.eind.as_bytes().to_vec()),
-                                Deel::Kind(i) => Stuk::Kind(hashes[*i as usize]),
-                            })
-                            .collect(),
-                    )
-                    .normalized(),
-                };
-                hashes.push(node.hash());
-                return Some(node);
-            }
-            if klaar {
-                return None;
-            }
-            klaar = true;
-            let root = match hashes.last() {
-                Some(&h) if !self.eind.is_empty() => Stuk::Kind(h),
-                _ => Stuk::Bytes(self.kop.as_bytes().to_vec()),
+        for p in &self.plan {
+            let node = match p {
+                PlanKnoop::Blad(s, e) => StoreNode::leaf(bytes(*s, *e)),
+                PlanKnoop::Structuur(delen) => StoreNode::new(
+                    delen
+                        .iter()
+                        .map(|d| match d {
+                            Deel::Bron(s, e) => Stuk::Bytes(bytes(*s, *e)),
+                            Deel::Kop => Stuk::Bytes(self.kop.as_bytes().to_vec()),
+                            Deel::Eind => Stuk::Bytes(self.eind.as_bytes().to_vec()),
+                            Deel::Kind(i) => Stuk::Kind(hashes[*i as usize]),
+                        })
+                        .collect(),
+                )
+                .normalized(),
             };
-            Some(StoreNode::new(vec![Stuk::Bytes(Vec::new()), root, Stuk::Bytes(Vec::new())]).normalized())
-        })
+            hashes.push(put(node)?);
+        }
+        let root = match hashes.last() {
+            Some(&h) if !self.eind.is_empty() => Stuk::Kind(h),
+            _ => Stuk::Bytes(self.kop.as_bytes().to_vec()),
+        };
+        put(StoreNode::new(vec![Stuk::Bytes(Vec::new()), root, Stuk::Bytes(Vec::new())]).normalized())
     }
 }
 
@@ -625,10 +648,18 @@ impl VersieTekst {
     }
 
     /// The store nodes, children first, the root last.
-    pub fn knopen(&self) -> Box<dyn Iterator<Item = StoreNode> + '_> {
+    pub fn knopen(&self) -> Vec<StoreNode> {
         match self {
-            VersieTekst::Tekst(t) => Box::new(knopen(t).into_iter()),
-            VersieTekst::Bron(b) => Box::new(b.knopen()),
+            VersieTekst::Tekst(t) => knopen(t),
+            VersieTekst::Bron(b) => b.knopen(),
+        }
+    }
+
+    /// The store nodes given to `put`, children first; returns the root's hash.
+    pub fn schrijf(&self, put: &mut Zet<'_>) -> Result<NodeHash, StoreError> {
+        match self {
+            VersieTekst::Tekst(t) => schrijf_tekst(t, put),
+            VersieTekst::Bron(b) => b.schrijf(put),
         }
     }
 }
@@ -758,30 +789,31 @@ pub fn voeg_toe_zonder_dubbele(meldingen: &mut Vec<Melding>, extra: Vec<Melding>
 
 /// The store nodes of a text, children before parents; the last one is the root.
 pub fn knopen(t: &Tekst) -> Vec<StoreNode> {
-    let mut out = Vec::new();
-    let mut stukken = vec![Stuk::Bytes(t.prolog().as_bytes().to_vec())];
-    for n in t.nodes() {
-        stuk_van(n, &mut out, &mut stukken, true);
-    }
-    stukken.push(Stuk::Bytes(t.epilog().as_bytes().to_vec()));
-    out.push(StoreNode::new(stukken).normalized());
-    out
+    verzamel_knopen(|put| schrijf_tekst(t, put))
 }
 
-fn stuk_van(n: &stop::tekst::Node, out: &mut Vec<StoreNode>, stukken: &mut Vec<Stuk>, top: bool) {
+/// [`knopen`], each node given to `put` as it is made; returns the root's hash.
+pub fn schrijf_tekst(t: &Tekst, put: &mut Zet<'_>) -> Result<NodeHash, StoreError> {
+    let mut stukken = vec![Stuk::Bytes(t.prolog().as_bytes().to_vec())];
+    for n in t.nodes() {
+        stuk_van(n, put, &mut stukken, true)?;
+    }
+    stukken.push(Stuk::Bytes(t.epilog().as_bytes().to_vec()));
+    put(StoreNode::new(stukken).normalized())
+}
+
+fn stuk_van(n: &stop::tekst::Node, put: &mut Zet<'_>, stukken: &mut Vec<Stuk>, top: bool) -> Result<(), StoreError> {
     match n {
         stop::tekst::Node::Element(e) if top || STRUCTUUR.contains(&e.name()) => {
             if e.end_tag().is_empty() {
                 stukken.push(Stuk::Bytes(e.to_xml().into_bytes()));
-                return;
+                return Ok(());
             }
-            let h = structuur(e, out);
+            let h = structuur(e, put)?;
             stukken.push(Stuk::Kind(h));
         }
         stop::tekst::Node::Element(e) if EENHEID.contains(&e.name()) => {
-            let node = StoreNode::leaf(e.to_xml().into_bytes());
-            let h = node.hash();
-            out.push(node);
+            let h = put(StoreNode::leaf(e.to_xml().into_bytes()))?;
             stukken.push(Stuk::Kind(h));
         }
         other => {
@@ -790,18 +822,16 @@ fn stuk_van(n: &stop::tekst::Node, out: &mut Vec<StoreNode>, stukken: &mut Vec<S
             stukken.push(Stuk::Bytes(s.into_bytes()));
         }
     }
+    Ok(())
 }
 
-fn structuur(e: &Element, out: &mut Vec<StoreNode>) -> NodeHash {
+fn structuur(e: &Element, put: &mut Zet<'_>) -> Result<NodeHash, StoreError> {
     let mut stukken = vec![Stuk::Bytes(e.start_tag().as_bytes().to_vec())];
     for c in e.children() {
-        stuk_van(c, out, &mut stukken, false);
+        stuk_van(c, put, &mut stukken, false)?;
     }
     stukken.push(Stuk::Bytes(e.end_tag().as_bytes().to_vec()));
-    let node = StoreNode::new(stukken).normalized();
-    let h = node.hash();
-    out.push(node);
-    h
+    put(StoreNode::new(stukken).normalized())
 }
 
 #[cfg(test)]
@@ -825,7 +855,7 @@ mod tests {
             let bron = BronTekst::van(&doc, id, w);
             let tekst = als_regelingversie(Tekst::uit_document(&doc, id), w);
             assert_eq!(bron.to_xml(), tekst.to_xml(), "{naam}");
-            let (a, b): (Vec<StoreNode>, _) = (bron.knopen().collect(), knopen(&tekst));
+            let (a, b): (Vec<StoreNode>, _) = (bron.knopen(), knopen(&tekst));
             assert_eq!(a.len(), b.len(), "{naam}");
             for (x, y) in a.iter().zip(&b) {
                 assert_eq!(x.hash(), y.hash(), "{naam}");

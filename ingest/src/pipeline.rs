@@ -44,11 +44,27 @@ pub struct Config {
     /// Bevoegde gezagen (OIN, or code such as gm0363) whose publicatieOpdrachten that fail
     /// validation are published through TAM instead of rejected (auto-TAM). Empty: off.
     pub auto_tam: Vec<String>,
+    /// Bring the search index up to every group commit (always on in regelbank; off only in
+    /// benchmarks, to measure what indexing costs: the index then catches up on the next
+    /// search, batch or `regelbank reindex`).
+    pub search_index: bool,
+    /// Use a second thread where the work allows it (the search index follows each group on a
+    /// thread of its own). Off: everything in line, for single-threaded benchmark figures.
+    pub parallel: bool,
 }
 
 impl Config {
     pub fn new(today: NaiveDate) -> Config {
-        Config { today, now: Utc::now(), limits: Limits::default(), regels: true, schemas: None, auto_tam: Vec::new() }
+        Config {
+            today,
+            now: Utc::now(),
+            limits: Limits::default(),
+            regels: true,
+            schemas: None,
+            auto_tam: Vec::new(),
+            search_index: true,
+            parallel: true,
+        }
     }
 
     /// The same with the XSD layer on.
@@ -191,7 +207,28 @@ pub fn ingest_many<P: AsRef<Path>>(
     store: &Store,
     paths: &[P],
     cfg: &Config,
+    on_result: impl FnMut(&IngestResult),
+) -> Result<Vec<IngestResult>, IngestError> {
+    // The search index follows each group commit on a thread of its own while the next group
+    // is processed; it has caught up when this returns.
+    std::thread::scope(|sc| {
+        let zoek = match (cfg.search_index, cfg.parallel) {
+            (false, _) => crate::zoek::Werker::uit(),
+            (true, false) => crate::zoek::Werker::in_lijn(store),
+            (true, true) => crate::zoek::Werker::start(sc, store),
+        };
+        let r = ingest_groepen(store, paths, cfg, on_result, &zoek);
+        zoek.klaar();
+        r
+    })
+}
+
+fn ingest_groepen<P: AsRef<Path>>(
+    store: &Store,
+    paths: &[P],
+    cfg: &Config,
     mut on_result: impl FnMut(&IngestResult),
+    zoek: &crate::zoek::Werker<'_>,
 ) -> Result<Vec<IngestResult>, IngestError> {
     let mut results: Vec<IngestResult> = Vec::with_capacity(paths.len());
     let mut reported = 0;
@@ -201,21 +238,26 @@ pub fn ingest_many<P: AsRef<Path>>(
     for path in paths {
         let path = path.as_ref();
         if txn.is_none() {
-            txn = Some(store.begin()?);
+            txn = Some(begin(store)?);
         }
         let mut prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         // A delivery that depends on one still in the group (the same idLevering, or an afbreek
         // request whose target may be in it) waits until the group is committed.
         if group.conflicts(&prep) {
             if let Some(t) = txn.take() {
-                group.commit(t, &mut results, store, &mut sessie)?;
+                group.commit(t, &mut results, store, &mut sessie, zoek)?;
             }
-            txn = Some(store.begin()?);
+            txn = Some(begin(store)?);
             prep = prepare(Some(store), txn.as_mut(), group.pending(), Some(&mut sessie), path, cfg)?;
         }
         let index = results.len();
         results.push(prep.result);
         if let Some(rec) = prep.record {
+            for v in &prep.versies {
+                if let Some(root) = rec.effects.expressions.iter().find(|e| e.expression == v.expressie).and_then(|e| e.tekst) {
+                    zoek.tekst(root, &v.tekst);
+                }
+            }
             group.add(index, rec, prep.wids, prep.versies);
             if let Some(stap) = prep.tijdreis {
                 sessie.neem_over(stap);
@@ -224,7 +266,7 @@ pub fn ingest_many<P: AsRef<Path>>(
         if group.full()
             && let Some(t) = txn.take()
         {
-            group.commit(t, &mut results, store, &mut sessie)?;
+            group.commit(t, &mut results, store, &mut sessie, zoek)?;
         }
         let done = group.first_pending().unwrap_or(results.len());
         for r in &results[reported..done] {
@@ -233,12 +275,20 @@ pub fn ingest_many<P: AsRef<Path>>(
         reported = done;
     }
     if let Some(t) = txn.take() {
-        group.commit(t, &mut results, store, &mut sessie)?;
+        group.commit(t, &mut results, store, &mut sessie, zoek)?;
     }
     for r in &results[reported..] {
         on_result(r);
     }
     Ok(results)
+}
+
+/// A transaction for a group: each delivery's small blobs (package files, report, listing,
+/// procedure, exchange) are stored as one bundle, not a file each.
+fn begin(store: &Store) -> Result<store::Txn<'_>, IngestError> {
+    let mut t = store.begin()?;
+    t.bundle_small_blobs(true);
+    Ok(t)
 }
 
 /// Deliveries staged in one transaction, waiting for their group commit.
@@ -278,13 +328,15 @@ impl Group {
         self.indices.first().copied()
     }
 
-    /// Commit the group, then write the time-travel state with the new ledger watermark.
+    /// Commit the group, write the time-travel state with the new ledger watermark, then hand
+    /// the group to the search index thread.
     fn commit(
         &mut self,
         txn: store::Txn<'_>,
         results: &mut [IngestResult],
         store: &Store,
         sessie: &mut crate::tijdreis::Sessie,
+        zoek: &crate::zoek::Werker<'_>,
     ) -> Result<(), IngestError> {
         let indices = std::mem::take(&mut self.indices);
         let recs = std::mem::take(&mut self.recs);
@@ -295,14 +347,18 @@ impl Group {
         if recs.is_empty() {
             return Ok(());
         }
+        // From the ledger commit until the group's time-travel state is written, a session
+        // opened elsewhere (the search thread) waits rather than replay the group itself.
+        let slot = crate::tijdreis::schrijfslot();
         let committed = txn.commit_many(recs)?;
         let last = committed.last().map(|r| r.seq);
         for (i, lrec) in indices.into_iter().zip(&committed) {
             results[i].seq = Some(lrec.seq);
         }
         if let Some(seq) = last {
-            sessie.schrijf((seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
-            crate::zoek::na_commit(store);
+            sessie.schrijf_met(&slot, (seq, store.record_hash(seq).unwrap_or(Hash::ZERO)))?;
+            drop(slot);
+            zoek.bij(seq);
         }
         crate::tam::TamIndex::na_commit(store, &committed)?;
         Ok(())
@@ -734,20 +790,16 @@ fn prepare(
     }
     nieuwe_versies.retain(|v| effects.expressions.iter().any(|e| e.expression == v.expressie));
     for v in &nieuwe_versies {
-        let put = txn.put_tree(v.tekst.knopen())?;
+        // The text and its provenance (which shares unchanged leaves with the was-version's) in
+        // one pack, each node hashed once.
+        let mut w = txn.tree_writer()?;
+        let tekst = v.tekst.schrijf(&mut |n| w.put(n))?;
+        let herkomst = if v.herkomst.is_empty() { None } else { Some(v.herkomst.schrijf(&mut |n| w.put(n))?) };
+        let put = w.finish()?;
         derived.extend(put.needs.iter().copied());
         derived.extend(put.pack);
-        // Provenance: a tree of its own (shares unchanged leaves with the was-version's).
-        let herkomst = if v.herkomst.is_empty() {
-            None
-        } else {
-            let put = txn.put_tree(v.herkomst.knopen())?;
-            derived.extend(put.needs.iter().copied());
-            derived.extend(put.pack);
-            Some(put.root)
-        };
         if let Some(e) = effects.expressions.iter_mut().find(|e| e.expression == v.expressie) {
-            e.tekst = Some(put.root);
+            e.tekst = Some(tekst);
             e.herkomst = herkomst;
         }
     }

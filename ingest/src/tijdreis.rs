@@ -44,6 +44,13 @@ const FORMAAT: &[u8] = b"3";
 /// Catch-up and writes of the derived space, one at a time per process.
 static SCHRIJVEN: Mutex<()> = Mutex::new(());
 
+/// The derived space's write lock, for [`Sessie::schrijf_met`]: the pipeline holds it from a
+/// group's ledger commit until the group's state is written, so a reader opening a session
+/// meanwhile (the search index thread) waits instead of replaying what is about to be written.
+pub(crate) fn schrijfslot() -> std::sync::MutexGuard<'static, ()> {
+    SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Persisted state of one instrument.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct WerkStaat {
@@ -234,11 +241,14 @@ impl Sessie {
         Ok(())
     }
 
-    /// A copy of the state `works` and their doelen.
-    fn kopie(&self, works: &BTreeSet<String>) -> Engine {
+    /// A copy of the state of `works`, their doelen and `eigen` (the exchange's own doelen):
+    /// everything [`Sessie::laad_voor`] loaded for the exchange, and nothing else, so the
+    /// copy costs what the exchange touches, not what the session has seen (copying every doel
+    /// the session had loaded made a run of n deliveries cost O(n²)).
+    fn kopie(&self, works: &BTreeSet<String>, eigen: &BTreeSet<String>) -> Engine {
         let mut e = Engine::new();
         let src = &self.engine;
-        let mut doelen: BTreeSet<String> = BTreeSet::new();
+        let mut doelen: BTreeSet<String> = eigen.clone();
         for w in works {
             if let Some(i) = src.versiebeheer.instrumenten.get(w) {
                 doelen.extend(i.branches.iter().map(|b| b.doel.clone()));
@@ -251,7 +261,6 @@ impl Sessie {
                 e.actueel.insert(w.clone(), a.clone());
             }
         }
-        doelen.extend(self.doelen.iter().cloned());
         for d in &doelen {
             if let Some(t) = src.versiebeheer.tijdstempels.get(d) {
                 e.versiebeheer.tijdstempels.insert(d.clone(), t.clone());
@@ -289,7 +298,7 @@ impl Sessie {
     ) -> Result<Result<Stap, Vec<Melding>>, IngestError> {
         self.laad_voor(&u)?;
         let (works, doelen) = self.sluiting(&u);
-        let mut engine = self.kopie(&works);
+        let mut engine = self.kopie(&works, &doelen);
         engine.versiebeheer.vul_afkomst_aan(&mut u, was_van, vervlechtingen);
         // Knowledge cannot go back in time on a branch: a change on a branch is known from the
         // branch's last bekendOp at the earliest.
@@ -439,6 +448,15 @@ impl Sessie {
     /// Write what changed, with the ledger watermark, after the group commit.
     pub fn schrijf(&mut self, watermark: (u64, Hash)) -> Result<(), IngestError> {
         let _g = SCHRIJVEN.lock().unwrap_or_else(|p| p.into_inner());
+        self.schrijf_intern(watermark)
+    }
+
+    /// [`Sessie::schrijf`] while the caller holds [`schrijfslot`].
+    pub(crate) fn schrijf_met(
+        &mut self,
+        _slot: &std::sync::MutexGuard<'static, ()>,
+        watermark: (u64, Hash),
+    ) -> Result<(), IngestError> {
         self.schrijf_intern(watermark)
     }
 

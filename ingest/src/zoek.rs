@@ -29,7 +29,7 @@ use tracing::{info, warn};
 use crate::consolidatie::is_structuur;
 use crate::pipeline::IngestError;
 use crate::tijdreis::Lezer;
-use crate::weergave::{WeergaveFout, lees};
+use crate::weergave::WeergaveFout;
 
 /// Article-level units: indexed whole.
 const EENHEDEN: &[&str] = &["Artikel", "Divisietekst", "WijzigArtikel", "InwerkingtredingArtikel", "RegelingOpschrift"];
@@ -72,22 +72,24 @@ pub struct Bijgewerkt {
 /// Called by the pipeline after a group commit: bring the index up to the ledger. A failure is
 /// logged, not returned: the delivery is committed and the index catches up on the next run.
 pub fn na_commit(store: &Store) {
-    match bijwerken(store) {
-        Ok(_) => {}
-        Err(ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {
-            warn!("search index is held by another process; it catches up later")
-        }
-        Err(e) => warn!(error = %e, "search index not updated; it catches up later"),
-    }
+    log_fout(bijwerken(store));
 }
 
 /// Bring the index up to the ledger (creating it when absent).
 pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut s = Schrijver::open(&map(store))?;
-    let last = store.last_seq();
+    tot(store, &mut s, store.last_seq(), &mut Voorraad::new())
+}
+
+/// Bring the index of `s` up to ledger record `last` (not beyond, even when the ledger has
+/// more: the pipeline's worker indexes a group only once its time-travel state is written).
+fn tot(store: &Store, s: &mut Schrijver, last: u64, voorraad: &mut Voorraad) -> Result<Bijgewerkt, ZoekIndexFout> {
     let from = match s.watermerk() {
         None => 0,
         Some(w) if w.seq <= last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => w.seq,
+        Some(w) if w.seq > last && store.record_hash(w.seq).is_some_and(|h| h.to_string() == w.hash) => {
+            return Ok(Bijgewerkt::default()); // already further
+        }
         Some(w) => {
             warn!(watermark = w.seq, ledger = last, "search index disagrees with the ledger; building it again");
             s.wis()?;
@@ -100,17 +102,155 @@ pub fn bijwerken(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     if from > 0 || last > 0 {
         info!(from, to = last, "search index catch-up");
     }
-    bij(store, &mut s, from, last)
+    bij(store, s, from, last, voorraad)
+}
+
+/// The search index in the pipeline: a thread of its own that brings the index up to each group
+/// commit (once that group's time-travel state is written) while the pipeline goes on with the
+/// next group, holding one writer for the whole run. [`Werker::klaar`] waits until it has caught
+/// up. Failures are logged, never returned: the index is derived data and catches up later.
+pub(crate) struct Werker<'scope> {
+    tx: Option<std::sync::mpsc::Sender<Bericht>>,
+    handle: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
+    /// Without a thread (it could not be started, or `Config::parallel` is off): the store,
+    /// indexed in line.
+    in_lijn: Option<&'scope Store>,
+}
+
+enum Bericht {
+    /// The text of a version about to be committed, with the root it is stored under: its
+    /// units are taken from memory meanwhile, instead of read back from the store afterwards.
+    Tekst(Hash, crate::consolidatie::VersieTekst),
+    /// Index up to this ledger record.
+    Tot(u64),
+}
+
+/// Units of versions staged for commit, by the root of their stored text (equal roots are
+/// equal bytes, so the units are those [`eenheden_van`] would read).
+type Voorraad = std::collections::HashMap<Hash, Vec<Eenheid>>;
+
+fn in_voorraad(voorraad: &mut Voorraad, root: Hash, tekst: &crate::consolidatie::VersieTekst) {
+    if voorraad.contains_key(&root) {
+        return;
+    }
+    // Only initial versions are still in their besluit's bytes; others are read back.
+    if let crate::consolidatie::VersieTekst::Bron(b) = tekst {
+        let [kop, inhoud, eind] = b.delen();
+        let rd = std::io::Read::chain(std::io::Read::chain(kop.as_bytes(), inhoud.as_bytes()), eind.as_bytes());
+        match eenheden_uit(std::io::BufReader::with_capacity(64 << 10, rd)) {
+            Ok(u) => {
+                voorraad.insert(root, u);
+            }
+            Err(e) => warn!(error = ?e, "units of a staged version not taken from memory; read back after commit"),
+        }
+    }
+}
+
+impl<'scope> Werker<'scope> {
+    pub(crate) fn start<'env>(sc: &'scope std::thread::Scope<'scope, 'env>, store: &'env Store) -> Werker<'scope>
+    where
+        'env: 'scope,
+    {
+        let (tx, rx) = std::sync::mpsc::channel::<Bericht>();
+        let spawned = std::thread::Builder::new().name("regelbank-zoek".into()).spawn_scoped(sc, move || {
+            let mut schrijver: Option<Schrijver> = None;
+            let mut voorraad = Voorraad::new();
+            while let Ok(b) = rx.recv() {
+                let mut doel = match b {
+                    Bericht::Tekst(root, t) => {
+                        in_voorraad(&mut voorraad, root, &t);
+                        continue;
+                    }
+                    Bericht::Tot(d) => d,
+                };
+                // Coalesce: catch up to the newest committed group in one tantivy commit.
+                while let Ok(b) = rx.try_recv() {
+                    match b {
+                        Bericht::Tekst(root, t) => in_voorraad(&mut voorraad, root, &t),
+                        Bericht::Tot(d) => doel = doel.max(d),
+                    }
+                }
+                let r = match schrijver.as_mut() {
+                    Some(s) => tot(store, s, doel, &mut voorraad),
+                    None => match Schrijver::open(&map(store)) {
+                        Ok(s) => tot(store, schrijver.insert(s), doel, &mut voorraad),
+                        Err(e) => Err(e.into()),
+                    },
+                };
+                if r.is_err() {
+                    // Drop the writer with whatever it buffered; the next group opens it again.
+                    schrijver = None;
+                }
+                log_fout(r);
+            }
+        });
+        match spawned {
+            Ok(h) => Werker { tx: Some(tx), handle: Some(h), in_lijn: None },
+            Err(e) => {
+                warn!(error = %e, "no search index thread; indexing in line");
+                Werker { tx: None, handle: None, in_lijn: Some(store) }
+            }
+        }
+    }
+
+    /// No indexing at all (benchmarks: the index catches up later).
+    pub(crate) fn uit() -> Werker<'scope> {
+        Werker { tx: None, handle: None, in_lijn: None }
+    }
+
+    /// Indexing in line, after each group commit (no thread).
+    pub(crate) fn in_lijn(store: &'scope Store) -> Werker<'scope> {
+        Werker { tx: None, handle: None, in_lijn: Some(store) }
+    }
+
+    /// The text of a version staged for commit, stored under `root` (the thread takes its units
+    /// now, while the group is committed).
+    pub(crate) fn tekst(&self, root: Hash, tekst: &crate::consolidatie::VersieTekst) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Bericht::Tekst(root, tekst.clone()));
+        }
+    }
+
+    /// Index up to ledger record `seq` (committed, with its time-travel state written).
+    pub(crate) fn bij(&self, seq: u64) {
+        match (&self.tx, self.in_lijn) {
+            (Some(tx), _) => {
+                let _ = tx.send(Bericht::Tot(seq));
+            }
+            (None, Some(store)) => na_commit(store),
+            (None, None) => {}
+        }
+    }
+
+    /// Wait until everything sent is indexed.
+    pub(crate) fn klaar(mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take()
+            && h.join().is_err()
+        {
+            warn!("search index thread panicked; the index catches up later");
+        }
+    }
+}
+
+fn log_fout(r: Result<Bijgewerkt, ZoekIndexFout>) {
+    match r {
+        Ok(_) => {}
+        Err(ZoekIndexFout::Zoek(ZoekFout::Bezet)) => {
+            warn!("search index is held by another process; it catches up later")
+        }
+        Err(e) => warn!(error = %e, "search index not updated; it catches up later"),
+    }
 }
 
 /// Build the index again from the store, from scratch.
 pub fn herbouw(store: &Store) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut s = Schrijver::open(&map(store))?;
     s.wis()?;
-    bij(store, &mut s, 0, store.last_seq())
+    bij(store, &mut s, 0, store.last_seq(), &mut Voorraad::new())
 }
 
-fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewerkt, ZoekIndexFout> {
+fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64, voorraad: &mut Voorraad) -> Result<Bijgewerkt, ZoekIndexFout> {
     let mut lezer = Lezer::open(store)?;
     let mut werken: BTreeSet<String> = BTreeSet::new();
     let mut versies: Vec<(String, String)> = Vec::new();
@@ -154,8 +294,11 @@ fn bij(store: &Store, s: &mut Schrijver, from: u64, last: u64) -> Result<Bijgewe
             continue;
         }
         let meta = meta(store, &mut metas, werk)?;
-        let o = lees(store, expressie)?;
-        let eenheden = o.tekst.root().map(eenheden).unwrap_or_default();
+        let Some(root) = view.as_ref().and_then(|v| v.entry.tekst) else { continue };
+        let eenheden = match voorraad.remove(&root) {
+            Some(u) => u,
+            None => eenheden_van(store, &root)?,
+        };
         s.schrijf_versie(&meta, &Versie { expressie: expressie.clone(), eenheden })?;
         uit.versies += 1;
     }
@@ -278,6 +421,242 @@ pub fn tijdvakken(t: &timetravel::Tijdreis) -> Tijdvakken {
         })
         .collect();
     Tijdvakken { versies, momenten }
+}
+
+/// The article-level units of a stored regeling version, streamed from its tree in the store
+/// ([`Store::tree_reader`]): the same units as [`eenheden`] of the parsed text, without
+/// building a [`stop::tekst::Tekst`] or holding the text in memory (a 50 MB regeling took ~1 s
+/// and several hundred MB that way).
+pub fn eenheden_van(store: &Store, root: &Hash) -> Result<Vec<Eenheid>, ZoekIndexFout> {
+    let rd = std::io::BufReader::with_capacity(64 << 10, store.tree_reader(root)?);
+    eenheden_uit(rd).map_err(|e| match e {
+        StroomFout::Store(e) => ZoekIndexFout::Store(e),
+        StroomFout::Xml(m) => ZoekIndexFout::Weergave(WeergaveFout::OngeldigeTekst { expressie: root.to_string(), reden: m }),
+    })
+}
+
+/// Why [`eenheden_uit`] stopped.
+#[derive(Debug)]
+pub enum StroomFout {
+    Store(store::StoreError),
+    Xml(String),
+}
+
+/// Where a text event inside an element goes, per collecting buffer (the loops of
+/// [`eenheid`], [`verzamel`], [`kop`] and [`tekst_van`], as a state machine over XML events).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lus {
+    /// Inside `tekst_van`: elements are `tekst_van` (a `br` child is one space), text counts.
+    TekstVan,
+    /// A unit's own loop: its Kop is skipped, other elements are `tekst_van`, text counts.
+    Eenheid,
+    /// A structure's own loop: Kop, units and structures are skipped, other elements are
+    /// `tekst_van`, text does not count.
+    Structuur,
+    /// The element children of a Kop (`kop`'s first loop): `tekst_van`, text does not count.
+    KopElementen,
+}
+
+/// An open element: which buffers its content goes to, and what to do at its end.
+struct Open {
+    /// (buffer, loop) pairs its content feeds.
+    doelen: Vec<(usize, Lus)>,
+    /// Buffers that get a space when it closes (`tekst_van` of a block element).
+    sluit_spatie: Vec<usize>,
+    /// Its own unit, when it is a unit or a structure whose units are collected.
+    eigen: Option<Verzameling>,
+}
+
+struct Verzameling {
+    /// Slot in the output (a structure's own unit comes before its children's).
+    plek: usize,
+    eenheid: bool,
+    element: String,
+    eid: Option<String>,
+    wid: Option<String>,
+    tekst: usize,
+    /// Kop buffers (element children only, all of it) of the first Kop child.
+    kop: Option<(usize, usize)>,
+}
+
+/// Stream the units of a regeling text from its XML: the same as [`eenheden`] of the parsed
+/// text.
+pub fn eenheden_uit<R: std::io::BufRead>(rd: R) -> Result<Vec<Eenheid>, StroomFout> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(rd);
+    {
+        let c = reader.config_mut();
+        c.trim_text(false);
+        c.expand_empty_elements = false;
+        c.check_end_names = false;
+    }
+    let mut uit: Vec<Option<Eenheid>> = Vec::new();
+    let mut bufs: Vec<String> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let ev = match reader.read_event_into(&mut buf) {
+            Ok(ev) => ev,
+            Err(quick_xml::Error::Io(io)) => {
+                // A store failure travels inside the io::Error (shared in an Arc by quick-xml).
+                let io = std::sync::Arc::try_unwrap(io).unwrap_or_else(|a| std::io::Error::new(a.kind(), a.to_string()));
+                return Err(match store::TreeReader::store_error(io) {
+                    Ok(se) => StroomFout::Store(se),
+                    Err(e) => StroomFout::Xml(e.to_string()),
+                });
+            }
+            Err(e) => return Err(StroomFout::Xml(e.to_string())),
+        };
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let leeg = matches!(ev, Event::Empty(_));
+                let q = e.name().into_inner();
+                let naam = q.rsplit_once(':').map_or(q, |(_, l)| l);
+                let ids = || {
+                    let (mut eid, mut wid) = (None, None);
+                    for a in e.attributes().with_checks(false).flatten() {
+                        match a.key.into_inner() {
+                            "eId" => eid = Some(a.value.into_owned()),
+                            "wId" => wid = Some(a.value.into_owned()),
+                            _ => {}
+                        }
+                    }
+                    (eid, wid)
+                };
+                let mut open = Open { doelen: Vec::new(), sluit_spatie: Vec::new(), eigen: None };
+                let nieuw = |bufs: &mut Vec<String>| {
+                    bufs.push(String::new());
+                    bufs.len() - 1
+                };
+                match stack.last_mut() {
+                    None => {
+                        // The root: `verzamel` (or a unit).
+                        let eenheid = EENHEDEN.contains(&naam);
+                        let (eid, wid) = ids();
+                        let tekst = nieuw(&mut bufs);
+                        open.doelen.push((tekst, if eenheid { Lus::Eenheid } else { Lus::Structuur }));
+                        uit.push(None);
+                        open.eigen = Some(Verzameling {
+                            plek: uit.len() - 1,
+                            eenheid,
+                            element: naam.to_string(),
+                            eid,
+                            wid,
+                            tekst,
+                            kop: None,
+                        });
+                    }
+                    Some(ouder) => {
+                        // A unit or structure child of a collecting structure: its own collection.
+                        let verzamelt = ouder.eigen.as_ref().is_some_and(|v| !v.eenheid);
+                        if verzamelt && (EENHEDEN.contains(&naam) || is_structuur(naam)) {
+                            let eenheid = EENHEDEN.contains(&naam);
+                            let (eid, wid) = ids();
+                            let tekst = nieuw(&mut bufs);
+                            open.doelen.push((tekst, if eenheid { Lus::Eenheid } else { Lus::Structuur }));
+                            uit.push(None);
+                            open.eigen = Some(Verzameling {
+                                plek: uit.len() - 1,
+                                eenheid,
+                                element: naam.to_string(),
+                                eid,
+                                wid,
+                                tekst,
+                                kop: None,
+                            });
+                        } else {
+                            // The first Kop of a unit or structure: its heading.
+                            let mut kop_nieuw = None;
+                            if naam == "Kop"
+                                && let Some(v) = ouder.eigen.as_mut()
+                                && v.kop.is_none()
+                            {
+                                let (a, b) = (nieuw(&mut bufs), nieuw(&mut bufs));
+                                v.kop = Some((a, b));
+                                kop_nieuw = Some((a, b));
+                            }
+                            for &(b, lus) in &ouder.doelen {
+                                let tekst_van = match lus {
+                                    Lus::TekstVan if naam == "br" => {
+                                        bufs[b].push(' ');
+                                        false
+                                    }
+                                    Lus::TekstVan | Lus::KopElementen => true,
+                                    Lus::Eenheid => naam != "Kop",
+                                    Lus::Structuur => naam != "Kop" && !EENHEDEN.contains(&naam) && !is_structuur(naam),
+                                };
+                                if tekst_van {
+                                    if !INLINE.contains(&naam) {
+                                        bufs[b].push(' ');
+                                        open.sluit_spatie.push(b);
+                                    }
+                                    open.doelen.push((b, Lus::TekstVan));
+                                }
+                            }
+                            if let Some((a, b)) = kop_nieuw {
+                                // kop(): the element children into `a`; tekst_van(Kop) into `b`.
+                                open.doelen.push((a, Lus::KopElementen));
+                                bufs[b].push(' ');
+                                open.sluit_spatie.push(b);
+                                open.doelen.push((b, Lus::TekstVan));
+                            }
+                        }
+                    }
+                }
+                stack.push(open);
+                if leeg {
+                    sluit(&mut stack, &mut bufs, &mut uit);
+                }
+            }
+            Event::End(_) => sluit(&mut stack, &mut bufs, &mut uit),
+            Event::Text(ref t) => tekst_naar(&stack, &mut bufs, t),
+            Event::CData(ref t) => tekst_naar(&stack, &mut bufs, t),
+            Event::GeneralRef(ref r) => {
+                let naam: &str = r;
+                let s: std::borrow::Cow<'_, str> = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string().into(),
+                    _ => match quick_xml::escape::resolve_predefined_entity(naam) {
+                        Some(v) => v.into(),
+                        None => format!("&{naam};").into(),
+                    },
+                };
+                tekst_naar(&stack, &mut bufs, &s);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(uit.into_iter().flatten().collect())
+}
+
+fn tekst_naar(stack: &[Open], bufs: &mut [String], t: &str) {
+    if let Some(top) = stack.last() {
+        for &(b, lus) in &top.doelen {
+            if matches!(lus, Lus::TekstVan | Lus::Eenheid) {
+                bufs[b].push_str(t);
+            }
+        }
+    }
+}
+
+fn sluit(stack: &mut Vec<Open>, bufs: &mut [String], uit: &mut [Option<Eenheid>]) {
+    let Some(open) = stack.pop() else { return };
+    for b in open.sluit_spatie {
+        bufs[b].push(' ');
+    }
+    let Some(v) = open.eigen else { return };
+    let tekst = normaal(&std::mem::take(&mut bufs[v.tekst]));
+    let kop = match v.kop {
+        Some((a, b)) => {
+            let (a, b) = (std::mem::take(&mut bufs[a]), std::mem::take(&mut bufs[b]));
+            if a.trim().is_empty() { normaal(&(a + &b)) } else { normaal(&a) }
+        }
+        None => String::new(),
+    };
+    if v.eenheid || (!tekst.is_empty() && (is_structuur(&v.element) || v.wid.is_some())) {
+        uit[v.plek] = Some(Eenheid { element: v.element, eid: v.eid, wid: v.wid, kop, tekst });
+    }
 }
 
 /// The article-level units of a regeling text, in document order.

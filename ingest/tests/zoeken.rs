@@ -269,3 +269,44 @@ fn a_cancelled_publication_is_not_found() {
     ingest_alle(&s, &[&d("04-afbreken")], &cfg("2027-03-02"));
     assert_eq!(z.zoek(&hist()).unwrap().totaal_treffers, 0);
 }
+
+/// The units streamed from the store (what the pipeline indexes) are exactly the units of the
+/// parsed text, for every regeling version of the bundled deliveries, the havenkwartier chain
+/// and a generated chain, and for hand-made texts with every case of the unit rules.
+#[test]
+fn streamed_units_are_the_units_of_the_parsed_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keten_gen = fixtures::generate_chain(&fixtures::GenSpec { artikelen: 40, id_prefix: "units".into(), ..Default::default() }, 6);
+    let reeksen = [
+        (fixtures::bundled_deliveries(), "2027-03-01"),
+        (keten(), "2027-01-04"),
+        (keten_gen.write_dirs(&tmp.path().join("gen")).unwrap(), "2027-03-01"),
+    ];
+    let mut n = 0;
+    for (i, (paden, vandaag)) in reeksen.iter().enumerate() {
+        let store = Store::open(&tmp.path().join(format!("data{i}"))).unwrap();
+        for r in ingest_many(&store, paden, &cfg(vandaag), |_| {}).unwrap() {
+            assert!(r.uitkomst.accepted(), "{}: {:?}", r.bron, r.meldingen);
+        }
+        for e in store.index().expressions().unwrap() {
+            let Some(root) = e.entry.tekst else { continue };
+            let o = ingest::weergave::lees(&store, &e.entry.expression).unwrap();
+            let verwacht = zoek::eenheden(o.tekst.root().unwrap());
+            assert_eq!(zoek::eenheden_van(&store, &root).unwrap(), verwacht, "{}", e.entry.expression);
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "only {n} versions with text");
+
+    let ns = "https://standaarden.overheid.nl/stop/imop/tekst/";
+    for xml in [
+        format!(r#"<RegelingCompact xmlns="{ns}"><RegelingOpschrift eId="o" wId="o"><Al>Titel &amp; <i>cursief</i>deel</Al></RegelingOpschrift><Lichaam eId="body" wId="b"><Kop><Label>L</Label> <Nummer>1</Nummer><Opschrift>Op<b>schrift</b></Opschrift></Kop><Kop><Nummer>2</Nummer></Kop>Losse tekst<Al>eigen <br/>tekst</Al><Hoofdstuk eId="h1"><Kop>direct</Kop><Artikel eId="a1" wId="a1"><Kop><Nummer>1</Nummer></Kop>voor<Lid><LidNummer>1.</LidNummer><Inhoud><Al>een<br/>twee <![CDATA[drie < vier]]>&#x41;&#66;</Al></Inhoud></Lid>na<!-- c --><?pi x?></Artikel><Artikel/></Hoofdstuk><Divisie><Divisietekst eId="d"><Inhoud><Al>x<sub>2</sub>y</Al></Inhoud></Divisietekst></Divisie><Hoofdstuk/><Tussen><Artikel eId="diep"><Al>genest</Al></Artikel></Tussen></Lichaam><Bijlage wId="bl"><Kop><Opschrift>   </Opschrift>maar tekst</Kop><Al>bijlage</Al></Bijlage><Sluiting><Al>slot</Al></Sluiting></RegelingCompact>"#),
+        format!(r#"<Artikel xmlns="{ns}" eId="r" wId="r"><Kop/><Al>alleen</Al></Artikel>"#),
+        format!(r#"<RegelingTijdelijkdeel xmlns="{ns}"/>"#),
+        format!(r#"<s:Regeling xmlns:s="{ns}" wId="root"><s:Al>wortel</s:Al><s:Lichaam><s:Artikel><s:Kop><s:Nummer>9</s:Nummer></s:Kop><s:Al>p</s:Al></s:Artikel></s:Lichaam></s:Regeling>"#),
+    ] {
+        let t = stop::tekst::Tekst::parse(&xml).unwrap();
+        let verwacht = zoek::eenheden(t.root().unwrap());
+        assert_eq!(zoek::eenheden_uit(xml.as_bytes()).unwrap(), verwacht, "{xml}");
+    }
+}

@@ -5,8 +5,10 @@
 //! ## Invariants
 //!
 //! 1. **Blobs are immutable and addressed by their hash.** A blob lives at
-//!    `blobs/<first 2 hex>/<64 hex>` and its bytes hash (SHA-256) to its name. It is written
-//!    once (staged, fsynced, renamed into place) and never modified; every read verifies it.
+//!    `blobs/<first 2 hex>/<64 hex>` and its bytes hash (SHA-256) to its name, or, when it is
+//!    small and its transaction bundles, inside a *bundle*: a blob of its own that holds the
+//!    small blobs one record added (see `src/bundle.rs`). It is written once (staged, made
+//!    durable, renamed into place) and never modified; every read verifies it.
 //! 2. **The source of truth is blobs + ledger.** The ledger is an append-only file of
 //!    committed deliveries, each record checksummed and chained to its predecessor.
 //! 3. **A delivery lands whole or not at all.** After a crash at any point, reopening leaves
@@ -29,7 +31,9 @@
 //!   blobs/ab/ab12…ef     immutable blobs, named by the SHA-256 hex of their bytes
 //!   staging/<txn-id>/    blobs put by a transaction that has not committed yet
 //!   index/               sled database holding the derived indexes (disposable)
-//!   index/nodes/         sled database of the derived node index of trees (disposable)
+//!   index/nodes/         derived node index of trees (disposable): `manifest` and sorted
+//!                        runs `run-<id>.idx` (see `src/tree/nodeindex.rs`)
+//!   index/bundles/       derived index of bundled blobs (disposable), in the same form
 //! ```
 //!
 //! A ledger record's *hash* is the SHA-256 of its JSON text as stored; it is both the
@@ -46,7 +50,10 @@
 //! 2. bring the index up to date with the ledger, then re-check (aanleveraar, idLevering)
 //!    uniqueness → [`StoreError::DuplicateLevering`] (and within a group → `InvalidRecord`);
 //! 3. check every hash the records name is staged or already stored → [`StoreError::MissingBlob`];
-//!    staged blobs no record names are discarded with the staging dir;
+//!    staged blobs no record names are discarded with the staging dir; in a bundling
+//!    transaction ([`Txn::bundle_small_blobs`]) the small staged blobs a record names first are
+//!    written as ONE bundle blob in staging, which is appended to that record's `derived` list
+//!    (from here on a bundle is a staged blob like any other);
 //! 4. build the [`LedgerRecord`]s (consecutive seqs, each `prev` the hash of the one before);
 //! 5. if the commit adds blobs that do not exist yet: one filesystem sync (`syncfs`) makes the
 //!    staged data durable, then `commit.intent` lists them with the last seq and record hash
@@ -54,9 +61,9 @@
 //! 6. rename each staged blob into `blobs/`, then one filesystem sync makes the renames and
 //!    new fan-out directories durable;
 //! 7. append the record lines to `ledger` and fsync it — **this is the commit point**;
-//! 8. remove `commit.intent`, apply the records to the index (a failure here is only logged:
-//!    the deliveries are durable and the index catches up on the next commit or open), remove
-//!    staging.
+//! 8. remove `commit.intent`, apply the records to the indexes (catalogue, bundled blobs, tree
+//!    nodes; a failure here is only logged: the deliveries are durable and the index catches up
+//!    on the next commit or open), remove staging.
 //!
 //! A group costs the same handful of syncs as a single delivery, which is what makes ingesting
 //! many small deliveries fast. If a crash tears a group's append, its complete leading records
@@ -118,6 +125,7 @@
 //! `after-blobs`, `after-ledger-write` (written, not fsynced), `after-ledger` (fsynced, index
 //! not updated).
 
+mod bundle;
 mod derived;
 mod error;
 mod fsutil;
@@ -138,5 +146,5 @@ pub use model::{
     WorkEntry, WorkView,
 };
 pub use store::{Store, Txn};
-pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk};
+pub use tree::{Node, NodeHash, ObjectKind, PackObject, PutTree, Stuk, TreeReader, TreeWriter};
 pub use verify::{Problem, ProblemKind, VerifyReport};

@@ -1,6 +1,6 @@
 //! The store handle and write transactions.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use crate::index::{Index, IndexBackend, MemIndex, SledIndex};
 use crate::ledger::{self, Damage, Slot};
 use crate::model::{LedgerRecord, NewRecord, RebuildStats};
 use crate::tree::TxnTree;
-use crate::tree::nodeindex::NodeIndex;
+use crate::tree::nodeindex::{Contents, NodeIndex};
 
 const FAILPOINT_ENV: &str = "REGELBANK_STORE_FAILPOINT";
 
@@ -60,6 +60,8 @@ pub struct Store {
     pub(crate) index: Box<dyn IndexBackend>,
     /// Derived node index of the trees (see `tree`).
     pub(crate) nodes: NodeIndex,
+    /// Derived index of the bundled blobs (see `bundle`).
+    pub(crate) blobs: NodeIndex,
     refuse: Mutex<Option<String>>,
     failpoint: Mutex<Option<String>>,
     txn_counter: AtomicU64,
@@ -198,7 +200,9 @@ impl Store {
         }
 
         let index = SledIndex::open(&dir.join("index"))?;
-        let nodes = NodeIndex::open_sled(&dir.join("index").join("nodes"))?;
+        let nodes = NodeIndex::open_disk(&dir.join("index").join("nodes"), Contents::Packs)?;
+        // (not `index/blobs/`: sled keeps large values of the catalogue index there)
+        let blobs = NodeIndex::open_disk(&dir.join("index").join("bundles"), Contents::Bundles)?;
         let store = Store {
             dir,
             read_only: false,
@@ -208,6 +212,7 @@ impl Store {
             damage: RwLock::new(damage),
             index: Box::new(index),
             nodes,
+            blobs,
             refuse: Mutex::new(refuse),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
@@ -233,7 +238,8 @@ impl Store {
             ledger: RwLock::new(LedgerState::default()),
             damage: RwLock::new(None),
             index: Box::new(MemIndex::default()),
-            nodes: NodeIndex::memory(),
+            nodes: NodeIndex::memory(Contents::Packs),
+            blobs: NodeIndex::memory(Contents::Bundles),
             refuse: Mutex::new(Some("opened read-only".into())),
             failpoint: Mutex::new(None),
             txn_counter: AtomicU64::new(0),
@@ -301,9 +307,42 @@ impl Store {
         blob_path_in(&self.dir, h)
     }
 
-    /// True if a blob file with this hash exists (not verified).
+    /// True if a blob with this hash is stored, as a file of its own or in a bundle (not
+    /// verified).
     pub fn has_blob(&self, h: &Hash) -> bool {
-        self.blob_path(h).is_file()
+        self.blob_path(h).is_file() || self.bundled(h).ok().flatten().is_some()
+    }
+
+    /// Where a bundled blob is: (bundle, path of the bundle, offset, length). `None` for a blob
+    /// that is not in a bundle.
+    fn bundled(&self, h: &Hash) -> Result<Option<(Hash, PathBuf, u64, u32)>, StoreError> {
+        self.blobs.catch_up(self)?;
+        Ok(self.blobs.get(h)?.map(|l| (l.pack, self.blob_path(&l.pack), l.offset, l.len)))
+    }
+
+    /// A bundled blob's bytes, verified; `None` when it is in no bundle.
+    fn read_bundled(&self, h: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((bundle, path, offset, len)) = self.bundled(h)? else { return Ok(None) };
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound { hash: bundle, path });
+            }
+            Err(e) => return Err(StoreError::io(path)(e)),
+        };
+        let mut buf = vec![0u8; len as usize];
+        match fsutil::read_exact_at(&f, &mut buf, offset) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(StoreError::BlobCorrupt { hash: *h, path, actual: Hash::of(&buf) });
+            }
+            Err(e) => return Err(StoreError::io(path)(e)),
+        }
+        let actual = Hash::of(&buf);
+        if actual != *h {
+            return Err(StoreError::BlobCorrupt { hash: *h, path, actual });
+        }
+        Ok(Some(buf))
     }
 
     /// Read a blob, verifying its bytes against the hash.
@@ -312,7 +351,10 @@ impl Store {
         let bytes = match fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::BlobNotFound { hash: *h, path });
+                return match self.read_bundled(h)? {
+                    Some(b) => Ok(b),
+                    None => Err(StoreError::BlobNotFound { hash: *h, path }),
+                };
             }
             Err(e) => return Err(StoreError::io(path)(e)),
         };
@@ -323,13 +365,17 @@ impl Store {
         Ok(bytes)
     }
 
-    /// Verify a blob without loading it into memory; returns its size.
+    /// Verify a blob without loading it into memory (a bundled one, being small, is read);
+    /// returns its size.
     pub fn check_blob(&self, h: &Hash) -> Result<u64, StoreError> {
         let path = self.blob_path(h);
         match fsutil::hash_file(&path) {
             Ok((actual, n)) if actual == *h => Ok(n),
             Ok((actual, _)) => Err(StoreError::BlobCorrupt { hash: *h, path, actual }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::BlobNotFound { hash: *h, path }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match self.read_bundled(h)? {
+                Some(b) => Ok(b.len() as u64),
+                None => Err(StoreError::BlobNotFound { hash: *h, path }),
+            },
             Err(e) => Err(StoreError::io(path)(e)),
         }
     }
@@ -392,6 +438,7 @@ impl Store {
         let n = recs.len() as u64;
         self.index.rebuild(&mut recs.into_iter().map(Ok))?;
         self.index.flush()?;
+        self.blobs.rebuild(self)?;
         self.nodes.rebuild(self)?;
         let idx = self.index();
         Ok(RebuildStats { records: n, works: idx.works()?.len() as u64, expressions: idx.expressions()?.len() as u64 })
@@ -425,6 +472,7 @@ impl Store {
                 }
             }
         }
+        self.blobs.catch_up(self)?;
         self.nodes.catch_up(self)
     }
 
@@ -447,6 +495,8 @@ impl Store {
             staging: self.staging_dir().join(&id),
             staging_created: false,
             staged: BTreeMap::new(),
+            bundle: false,
+            mem_bytes: 0,
             tmp_counter: 0,
             crashed: false,
             tree: TxnTree::default(),
@@ -522,7 +572,14 @@ impl Store {
     fn existing_blob_state(&self, h: &Hash) -> Option<bool> {
         let p = self.blob_path(h);
         if !p.exists() {
-            return None;
+            return match self.read_bundled(h) {
+                Ok(Some(_)) => Some(true),
+                Ok(None) => None,
+                Err(e) => {
+                    warn!(hash = %h, error = %e, "bundled blob unreadable; it will be stored again");
+                    Some(false)
+                }
+            };
         }
         match fsutil::hash_file(&p) {
             Ok((actual, _)) if actual == *h => Some(true),
@@ -563,8 +620,11 @@ pub(crate) fn blob_path_in(dir: &Path, h: &Hash) -> PathBuf {
     dir.join("blobs").join(&hex[..2]).join(hex)
 }
 
-struct Staged {
-    path: PathBuf,
+/// A blob staged by a transaction: a file in its staging directory, or (small, in a bundling
+/// transaction) its bytes, written into its record's bundle at commit.
+enum Staged {
+    File(PathBuf),
+    Mem(Vec<u8>),
 }
 
 /// A write transaction. Dropping it without [`Txn::commit`] aborts it: its staging dir is
@@ -575,6 +635,9 @@ pub struct Txn<'s> {
     staging: PathBuf,
     staging_created: bool,
     staged: BTreeMap<Hash, Staged>,
+    /// Bundle small blobs (see `bundle`), and the bytes held in memory for that.
+    bundle: bool,
+    mem_bytes: usize,
     tmp_counter: u64,
     crashed: bool,
     /// Packs written by `put_tree` (see `tree`).
@@ -601,6 +664,13 @@ impl<'s> Txn<'s> {
         self.staged.keys().copied().collect()
     }
 
+    /// Bundle the small blobs this transaction stages: instead of a file of its own each, the
+    /// new blobs under 1 MiB a record names go into ONE bundle blob per record at commit, which
+    /// commit appends to the record's `derived` list (see the crate docs). Off by default.
+    pub fn bundle_small_blobs(&mut self, on: bool) {
+        self.bundle = on;
+    }
+
     /// Stage a blob. Idempotent: nothing is written if the blob is already staged or stored
     /// intact (a stored blob that fails verification is staged again and replaced at commit).
     pub fn put_blob(&mut self, bytes: &[u8]) -> Result<Hash, StoreError> {
@@ -610,12 +680,34 @@ impl<'s> Txn<'s> {
     /// Stage the blob that is the concatenation of `parts` (without concatenating them in
     /// memory); like [`Txn::put_blob`] otherwise.
     pub(crate) fn put_blob_parts(&mut self, parts: &[&[u8]]) -> Result<Hash, StoreError> {
+        self.stage_parts(parts, true)
+    }
+
+    /// [`Txn::put_blob_parts`] as a file of its own, never bundled (packs are read by path).
+    pub(crate) fn put_blob_parts_file(&mut self, parts: &[&[u8]]) -> Result<Hash, StoreError> {
+        self.stage_parts(parts, false)
+    }
+
+    fn stage_parts(&mut self, parts: &[&[u8]], may_bundle: bool) -> Result<Hash, StoreError> {
         let mut hasher = crate::hash::Hasher::new();
         for p in parts {
             hasher.update(p);
         }
         let h = hasher.finish();
-        if self.staged.contains_key(&h) || self.store.existing_blob_state(&h) == Some(true) {
+        if self.staged.contains_key(&h) {
+            return Ok(h);
+        }
+        let state = self.store.existing_blob_state(&h);
+        if state == Some(true) {
+            return Ok(h);
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        // (a damaged stored blob is replaced by a file of its own, which is read first)
+        if may_bundle && self.bundle && state.is_none() && len <= crate::bundle::MAX_BLOB
+            && self.mem_bytes + len <= crate::bundle::MAX_IN_MEMORY
+        {
+            self.mem_bytes += len;
+            self.staged.insert(h, Staged::Mem(parts.concat()));
             return Ok(h);
         }
         let path = self.ensure_staging()?.join(h.to_hex());
@@ -625,8 +717,11 @@ impl<'s> Txn<'s> {
                 f.write_all(p).map_err(StoreError::io(&path))?;
             }
             // No fsync here: commit makes every staged blob durable with one filesystem sync.
+            if len as u64 >= fsutil::WRITEBACK_FROM {
+                fsutil::start_writeback(&f);
+            }
         }
-        self.staged.insert(h, Staged { path });
+        self.staged.insert(h, Staged::File(path));
         Ok(h)
     }
 
@@ -647,7 +742,12 @@ impl<'s> Txn<'s> {
             let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
             let res = fsutil::hash_reader(r, &mut f);
             match res {
-                Ok(hn) => hn,
+                Ok(hn) => {
+                    if hn.1 >= fsutil::WRITEBACK_FROM {
+                        fsutil::start_writeback(&f);
+                    }
+                    hn
+                }
                 Err(e) => {
                     let _ = fs::remove_file(&tmp);
                     return Err(StoreError::io(&tmp)(e));
@@ -660,7 +760,7 @@ impl<'s> Txn<'s> {
         }
         let path = self.staging.join(h.to_hex());
         fs::rename(&tmp, &path).map_err(StoreError::io(&path))?;
-        self.staged.insert(h, Staged { path });
+        self.staged.insert(h, Staged::File(path));
         Ok((h, n))
     }
 
@@ -709,21 +809,43 @@ impl<'s> Txn<'s> {
             }
         }
 
-        // 3. references
+        // 3. references; each record's new small blobs into its bundle
+        let mut recs = recs;
         let mut moves: Vec<(Hash, PathBuf)> = Vec::new();
         let mut moved = HashSet::new();
-        for rec in &recs {
+        let mut bundles: crate::bundle::Written = HashMap::new();
+        for rec in recs.iter_mut() {
+            let mut mine: Vec<(Hash, &[u8])> = Vec::new();
             for h in rec.referenced_hashes() {
-                if let Some(st) = self.staged.get(&h) {
-                    if moved.insert(h) {
-                        moves.push((h, st.path.clone()));
+                match self.staged.get(&h) {
+                    Some(Staged::File(path)) => {
+                        if moved.insert(h) {
+                            moves.push((h, path.clone()));
+                        }
                     }
-                } else if !store.has_blob(&h) {
-                    return Err(StoreError::MissingBlob { hash: h });
+                    Some(Staged::Mem(bytes)) => {
+                        if moved.insert(h) {
+                            mine.push((h, bytes.as_slice()));
+                        }
+                    }
+                    None if store.has_blob(&h) => {}
+                    None => return Err(StoreError::MissingBlob { hash: h }),
                 }
             }
+            if mine.is_empty() {
+                continue;
+            }
+            let (bytes, entries) = crate::bundle::encode(&mut mine).map_err(StoreError::InvalidRecord)?;
+            let bh = Hash::of(&bytes);
+            let path = self.ensure_staging()?.join(bh.to_hex());
+            fs::write(&path, &bytes).map_err(StoreError::io(&path))?;
+            if moved.insert(bh) {
+                moves.push((bh, path));
+            }
+            bundles.insert(bh, (entries, bytes.len() as u64));
+            rec.derived.push(bh);
         }
-        let new_blobs: Vec<Hash> = moves.iter().map(|(h, _)| *h).filter(|h| !store.has_blob(h)).collect();
+        let new_blobs: Vec<Hash> = moves.iter().map(|(h, _)| *h).filter(|h| !store.blob_path(h).is_file()).collect();
         // packs: each builds only on packs named by its record or an earlier one
         self.tree.check_commit(&recs)?;
 
@@ -798,15 +920,13 @@ impl<'s> Txn<'s> {
         {
             warn!(error = %e, "could not remove commit.intent (harmless: recovery removes it)");
         }
-        for (lrec, slot) in lrecs.iter().zip(&slots) {
-            if let Err(e) = store.index.apply(lrec, slot.hash) {
-                warn!(seq = lrec.seq, error = %e, "index update failed; it will catch up");
-                break;
-            }
-            debug!(seq = lrec.seq, hash = %slot.hash, "committed");
-        }
         let applied: Vec<_> = lrecs.iter().zip(slots.iter().map(|s| s.hash)).collect();
-        store.nodes.apply_committed(store, &applied, &self.tree);
+        match store.index.apply_many(&applied) {
+            Ok(()) => debug!(records = applied.len(), last = seq, "committed"),
+            Err(e) => warn!(last = seq, error = %e, "index update failed; it will catch up"),
+        }
+        store.blobs.apply_committed(store, &applied, &bundles, &self.tree);
+        store.nodes.apply_committed(store, &applied, &self.tree, &bundles);
         Ok(lrecs)
     }
 

@@ -38,7 +38,7 @@ pub enum ProblemKind {
     IndexMismatch,
     /// A commit intent or staging dir is left over although no commit is running.
     Leftover,
-    /// A pack a record names is malformed, or holds an object that does not hash to its name
+    /// A pack or bundle a record names is malformed, or holds an object that does not hash to its name
     /// or does not decode.
     PackMalformed,
     /// A tree object refers to a child or part that no pack named by the same or an earlier
@@ -76,6 +76,12 @@ pub struct VerifyReport {
     /// Tree objects (nodes and parts) in those packs.
     #[serde(default)]
     pub tree_objects: u64,
+    /// Bundles checked.
+    #[serde(default)]
+    pub bundles: u64,
+    /// Blobs in those bundles (each checked against its hash; their bytes count in `bytes`).
+    #[serde(default)]
+    pub bundled_blobs: u64,
 }
 
 impl VerifyReport {
@@ -224,16 +230,30 @@ impl Store {
             }
         }
 
+        // bundles: every blob in them checked; the blob index
+        let bundled = crate::bundle::verify_bundles(self, &derived, &bad, &mut rep)?;
+
         // references and orphans
         for (h, seq) in &refs {
-            if !present.contains(h) {
-                rep.push(
+            if present.contains(h) {
+                continue;
+            }
+            match bundled.get(h) {
+                Some(b) if b.seq <= *seq => {}
+                Some(b) => rep.push(
+                    ProblemKind::MissingBlob,
+                    Some(*h),
+                    Some(*seq),
+                    Some(self.blob_path(&b.loc.pack)),
+                    format!("named by seq {seq} but only in a bundle of seq {}", b.seq),
+                ),
+                None => rep.push(
                     ProblemKind::MissingBlob,
                     Some(*h),
                     Some(*seq),
                     Some(self.blob_path(h)),
                     format!("named by seq {seq} but not stored"),
-                );
+                ),
             }
         }
         for h in present.iter().filter(|h| !refs.contains_key(h)) {
@@ -244,6 +264,19 @@ impl Store {
                 None,
                 Some(self.blob_path(h)),
                 "no ledger record names this blob".into(),
+            );
+        }
+        let mut in_bundles: Vec<(&Hash, &crate::bundle::Bundled)> =
+            bundled.iter().filter(|(h, _)| !refs.contains_key(h) && !present.contains(h)).collect();
+        in_bundles.sort_by_key(|(h, _)| **h);
+        for (h, b) in in_bundles {
+            rep.orphans += 1;
+            rep.push(
+                ProblemKind::OrphanBlob,
+                Some(*h),
+                Some(b.seq),
+                Some(self.blob_path(&b.loc.pack)),
+                format!("in bundle {}, but no ledger record names this blob", b.loc.pack),
             );
         }
 

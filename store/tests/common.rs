@@ -52,7 +52,20 @@ pub fn expr(id: &str, work: &str, blob: Option<Hash>, ontwerp: bool) -> Expressi
 
 /// Commit a delivery whose package is `payload`, with one extra file and a report.
 pub fn deliver(s: &Store, oin: &str, id: &str, payload: &[u8], effects: Effects) -> Result<LedgerRecord, StoreError> {
+    deliver_with(s, oin, id, payload, effects, false)
+}
+
+/// [`deliver`], with the small blobs bundled or not.
+pub fn deliver_with(
+    s: &Store,
+    oin: &str,
+    id: &str,
+    payload: &[u8],
+    effects: Effects,
+    bundle: bool,
+) -> Result<LedgerRecord, StoreError> {
     let mut t = s.begin()?;
+    t.bundle_small_blobs(bundle);
     let pkg = t.put_blob(payload)?;
     let file_bytes = [payload, b"/file"].concat();
     let f = t.put_blob(&file_bytes)?;
@@ -131,4 +144,16 @@ pub fn answers(s: &Store) -> serde_json::Value {
 pub fn assert_clean(s: &Store) {
     let rep = s.verify().unwrap();
     assert!(rep.is_clean(), "verify not clean: {:#?}", rep.problems);
+}
+
+/// Every blob every record names reads back, verified.
+pub fn assert_blobs_read(s: &Store) {
+    for r in s.records().unwrap() {
+        for h in r.rec.referenced_hashes() {
+            assert!(s.has_blob(&h), "seq {}: {h} missing", r.seq);
+            let b = s.get_blob(&h).unwrap_or_else(|e| panic!("seq {}: {h}: {e}", r.seq));
+            assert_eq!(Hash::of(&b), h);
+            assert_eq!(s.check_blob(&h).unwrap(), b.len() as u64);
+        }
+    }
 }

@@ -29,11 +29,11 @@ fn child() {
     let role = std::env::var(ROLE).expect("child runs only as a subprocess");
     let dir = std::path::PathBuf::from(std::env::var(DIR).unwrap());
     match role.as_str() {
-        "commit" => {
+        "commit" | "commit-bundled" => {
             let s = Store::open(&dir).unwrap();
             let mut fx = Effects::default();
             fx.works.push(work("/akn/nl/act/gm1/2024/R", "regeling", Some("R"), Some("oin")));
-            deliver(&s, "oin", "crashing", b"crash package", fx).unwrap();
+            deliver_with(&s, "oin", "crashing", b"crash package", fx, role == "commit-bundled").unwrap();
             println!("CHILD-COMMITTED");
         }
         "try-open" => match Store::open(&dir) {
@@ -57,19 +57,20 @@ fn killed_commit_leaves_nothing_or_everything() {
         ("after-ledger-write", true),
         ("after-ledger", true),
     ];
-    for (fp, landed) in cases {
+    for ((fp, landed), role) in cases.into_iter().flat_map(|c| [(c, "commit"), (c, "commit-bundled")]) {
         let d = tempfile::tempdir().unwrap();
         {
             let s = Store::open(d.path()).unwrap();
-            deliver(&s, "oin", "first", b"first package", Effects::default()).unwrap();
+            deliver_with(&s, "oin", "first", b"first package", Effects::default(), role == "commit-bundled").unwrap();
         }
         let before = fingerprint(d.path());
-        let out = run_child("commit", d.path(), Some(fp));
+        let out = run_child(role, d.path(), Some(fp));
         assert!(!out.status.success(), "{fp}: child should have aborted");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("CHILD-COMMITTED"), "{fp}");
 
         let s = Store::open(d.path()).unwrap();
         assert_clean(&s);
+        assert_blobs_read(&s);
         let recs = s.records().unwrap();
         let pkg = Hash::of(b"crash package");
         if landed {

@@ -12,7 +12,7 @@ use store::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Deliver { oin: u8, id: u8, works: Vec<(u8, bool)>, exprs: Vec<(u8, u8, bool)>, afgebroken: Vec<(bool, u8, u8)> },
+    Deliver { oin: u8, id: u8, works: Vec<(u8, bool)>, exprs: Vec<(u8, u8, bool)>, afgebroken: Vec<(bool, u8, u8)>, bundle: bool },
     Abort { blob: u8 },
 }
 
@@ -24,8 +24,9 @@ fn op() -> impl Strategy<Value = Op> {
             prop::collection::vec((0..4u8, any::<bool>()), 0..3),
             prop::collection::vec((0..4u8, 0..3u8, any::<bool>()), 0..3),
             prop::collection::vec((any::<bool>(), 0..4u8, 0..3u8), 0..2),
+            any::<bool>(),
         )
-            .prop_map(|(oin, id, works, exprs, afgebroken)| Op::Deliver { oin, id, works, exprs, afgebroken }),
+            .prop_map(|(oin, id, works, exprs, afgebroken, bundle)| Op::Deliver { oin, id, works, exprs, afgebroken, bundle }),
         1 => (0..255u8).prop_map(|blob| Op::Abort { blob }),
     ]
 }
@@ -47,7 +48,7 @@ proptest! {
         let mut seen: HashMap<(u8, u8), (u64, Hash)> = HashMap::new();
         for (n, o) in ops.iter().enumerate() {
             match o {
-                Op::Deliver { oin, id, works, exprs, afgebroken } => {
+                Op::Deliver { oin, id, works, exprs, afgebroken, bundle } => {
                     let mut fx = Effects::default();
                     for (w, titled) in works {
                         fx.works.push(work(&wid(*w), "regeling", titled.then_some("T"), Some(&format!("oin{oin}"))));
@@ -59,7 +60,7 @@ proptest! {
                         fx.afgebroken.push(if *is_work { wid(*w) } else { eid(*w, *v) });
                     }
                     let payload = format!("package {n}");
-                    let res = deliver(&s, &format!("oin{oin}"), &format!("lev{id}"), payload.as_bytes(), fx);
+                    let res = deliver_with(&s, &format!("oin{oin}"), &format!("lev{id}"), payload.as_bytes(), fx, *bundle);
                     match (seen.get(&(*oin, *id)), res) {
                         (None, Ok(r)) => { seen.insert((*oin, *id), (r.seq, r.rec.package_hash)); }
                         (Some((seq, h)), Err(StoreError::DuplicateLevering { seq: s2, package_hash, .. })) => {
@@ -79,14 +80,17 @@ proptest! {
         }
         let before = answers(&s);
         prop_assert!(s.verify().unwrap().is_clean());
+        assert_blobs_read(&s);
         s.rebuild().unwrap();
         prop_assert_eq!(&answers(&s), &before);
         let ro = Store::open_read_only(d.path()).unwrap();
         prop_assert_eq!(&answers(&ro), &before);
+        assert_blobs_read(&ro);
         drop(s);
         std::fs::remove_dir_all(d.path().join("index")).unwrap();
         let s = Store::open(d.path()).unwrap();
         prop_assert_eq!(&answers(&s), &before);
         prop_assert!(s.verify().unwrap().is_clean());
+        assert_blobs_read(&s);
     }
 }

@@ -148,8 +148,14 @@ proptest! {
             None => BTreeSet::new(),
         };
         prop_assert_eq!(got, want);
-        prop_assert_eq!(s.read_tree(&put2.root).unwrap(), text2);
-        prop_assert_eq!(s.read_tree(&put1.root).unwrap(), text1);
+        prop_assert_eq!(s.read_tree(&put2.root).unwrap(), text2.clone());
+        prop_assert_eq!(s.read_tree(&put1.root).unwrap(), text1.clone());
+        // the streaming reader gives the same bytes, in reads of any size
+        for (root, text) in [(put1.root, &text1), (put2.root, &text2)] {
+            let mut out = Vec::new();
+            std::io::copy(&mut std::io::BufReader::with_capacity(7, s.tree_reader(&root).unwrap()), &mut out).unwrap();
+            prop_assert_eq!(&out, text);
+        }
 
         let roots = [put1.root, put2.root];
         let before = answers(&s, &roots);

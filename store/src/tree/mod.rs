@@ -26,11 +26,12 @@
 //!   builds on a pack of the same transaction that no record up to it names
 //!   ([`StoreError::PackDependency`]), and a staged pack that no record names is discarded like
 //!   any other staged blob.
-//! * **Node index (derived).** object hash → (pack, pack length, offset, length), in a sled
-//!   database of its own under `index/nodes/` (see [`nodeindex`]): derived from the ledger's
-//!   `derived` lists and the packs, applied after each commit, caught up on open and on access,
-//!   recreated by [`Store::rebuild`], compared by [`Store::verify`]. It is never the source of
-//!   truth.
+//! * **Node index (derived).** object hash → (pack, pack length, offset, length), under
+//!   `index/nodes/` as a few immutable sorted runs, one written per commit that adds objects and
+//!   merged with runs of similar size (see [`nodeindex`] and [`runs`]): derived from the
+//!   ledger's `derived` lists and the packs, applied after each commit, caught up on open and on
+//!   access, recreated by [`Store::rebuild`], compared (and its runs' checksums checked) by
+//!   [`Store::verify`]. It is never the source of truth.
 //!
 //! ## Reading
 //!
@@ -53,6 +54,8 @@ pub(crate) mod codec;
 pub(crate) mod nodeindex;
 pub(crate) mod pack;
 mod read;
+mod runs;
+pub use read::TreeReader;
 pub(crate) mod verify;
 
 use std::borrow::Cow;
@@ -214,7 +217,7 @@ impl TxnTree {
     }
 }
 
-impl Txn<'_> {
+impl<'s> Txn<'s> {
     /// Store the nodes of a tree, children before parents, and return their hashes (the last
     /// one is [`PutTree::root`]). Every child a node refers to must be stored already, staged by
     /// an earlier `put_tree` of this transaction, or given earlier in `nodes`
@@ -222,58 +225,108 @@ impl Txn<'_> {
     /// skipped; the rest are written as ONE new pack blob, staged like `put_blob`. Name the pack
     /// in the committing record's `derived` list (see [`Txn::packs`]).
     pub fn put_tree<I: IntoIterator<Item = Node>>(&mut self, nodes: I) -> Result<PutTree, StoreError> {
+        let mut w = self.tree_writer()?;
+        for node in nodes {
+            w.put(node)?;
+        }
+        w.finish()
+    }
+
+    /// [`Txn::put_tree`] one node at a time: [`TreeWriter::put`] returns each node's hash as it
+    /// is stored, so a caller that needs the hashes of children to build their parent does not
+    /// hash every node a second time; [`TreeWriter::finish`] writes the pack. A writer dropped
+    /// without `finish` stages nothing.
+    pub fn tree_writer(&mut self) -> Result<TreeWriter<'_, 's>, StoreError> {
         let store = self.store;
         store.nodes.catch_up(store)?;
-        // New objects: (hash, length) in order, their bytes back to back in `data` (written after
-        // the pack's table without another copy; a large pack's data goes to a staging file).
-        let mut objs: Vec<(Hash, u32)> = Vec::new();
-        let mut data = PackData { spill: self.staging_temp("pack-data")?, ..PackData::default() };
-        let mut in_pack: HashSet<Hash> = HashSet::new();
-        let mut known: HashSet<Hash> = HashSet::new();
-        let mut needs: BTreeSet<usize> = BTreeSet::new();
-        let mut hashes = Vec::new();
-        // Is the object stored or staged? Records which staged pack it comes from.
-        let mut have = |h: &Hash, in_pack: &HashSet<Hash>, needs: &mut BTreeSet<usize>| -> Result<bool, StoreError> {
-            if in_pack.contains(h) || known.contains(h) {
-                return Ok(true);
-            }
-            if let Some(&p) = self.tree.objects.get(h) {
-                needs.insert(p);
-                return Ok(true);
-            }
-            let found = store.nodes.get(h)?.is_some();
-            if found {
-                known.insert(*h);
-            }
-            Ok(found)
-        };
-        for node in nodes {
-            let items = codec::normalize(node.stukken);
-            let node_objs = codec::encode_node(&items);
-            let Some(h) = node_objs.last().map(|o| o.hash) else {
-                return Err(StoreError::InvalidTree("node encodes to no object".into()));
-            };
-            for o in node_objs {
-                if have(&o.hash, &in_pack, &mut needs)? {
-                    continue;
-                }
-                // A new object: what it refers to must exist. (An object already stored or
-                // staged was checked when it was put, so an unchanged part of a wide node costs
-                // no lookups for its children.)
-                let (_, refs) = codec::validate(&o.bytes).map_err(StoreError::InvalidTree)?;
-                for r in &refs {
-                    if !have(r, &in_pack, &mut needs)? {
-                        return Err(StoreError::MissingNode { child: *r });
-                    }
-                }
-                in_pack.insert(o.hash);
-                let len = u32::try_from(o.bytes.len())
-                    .map_err(|_| StoreError::InvalidTree(format!("object {} is larger than 4 GiB", o.hash)))?;
-                objs.push((o.hash, len));
-                data.push(&o.bytes)?;
-            }
-            hashes.push(h);
+        let spill = self.staging_temp("pack-data")?;
+        Ok(TreeWriter {
+            txn: self,
+            objs: Vec::new(),
+            data: PackData { spill, ..PackData::default() },
+            in_pack: HashSet::new(),
+            known: HashSet::new(),
+            needs: BTreeSet::new(),
+            hashes: Vec::new(),
+        })
+    }
+
+    /// The packs this transaction has written, in order.
+    pub fn packs(&self) -> Vec<Hash> {
+        self.tree.packs.iter().map(|p| p.hash).collect()
+    }
+}
+
+/// Writes the nodes of one pack ([`Txn::tree_writer`]).
+pub struct TreeWriter<'t, 's> {
+    txn: &'t mut Txn<'s>,
+    /// New objects: (hash, length) in order, their bytes back to back in `data` (written after
+    /// the pack's table without another copy; a large pack's data goes to a staging file).
+    objs: Vec<(Hash, u32)>,
+    data: PackData,
+    in_pack: HashSet<Hash>,
+    known: HashSet<Hash>,
+    needs: BTreeSet<usize>,
+    hashes: Vec<NodeHash>,
+}
+
+impl std::fmt::Debug for TreeWriter<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeWriter").field("nodes", &self.hashes.len()).field("objects", &self.objs.len()).finish()
+    }
+}
+
+impl TreeWriter<'_, '_> {
+    /// Is the object stored or staged? Records which staged pack it comes from.
+    fn have(&mut self, h: &Hash) -> Result<bool, StoreError> {
+        if self.in_pack.contains(h) || self.known.contains(h) {
+            return Ok(true);
         }
+        if let Some(&p) = self.txn.tree.objects.get(h) {
+            self.needs.insert(p);
+            return Ok(true);
+        }
+        let found = self.txn.store.nodes.get(h)?.is_some();
+        if found {
+            self.known.insert(*h);
+        }
+        Ok(found)
+    }
+
+    /// Store one node (its children given earlier, or stored or staged already) and return its
+    /// hash.
+    pub fn put(&mut self, node: Node) -> Result<NodeHash, StoreError> {
+        let items = codec::normalize(node.stukken);
+        let node_objs = codec::encode_node(&items);
+        let Some(h) = node_objs.last().map(|o| o.hash) else {
+            return Err(StoreError::InvalidTree("node encodes to no object".into()));
+        };
+        for o in node_objs {
+            if self.have(&o.hash)? {
+                continue;
+            }
+            // A new object: what it refers to must exist. (An object already stored or staged
+            // was checked when it was put, so an unchanged part of a wide node costs no lookups
+            // for its children.)
+            let (_, refs) = codec::validate(&o.bytes).map_err(StoreError::InvalidTree)?;
+            for r in &refs {
+                if !self.have(r)? {
+                    return Err(StoreError::MissingNode { child: *r });
+                }
+            }
+            self.in_pack.insert(o.hash);
+            let len = u32::try_from(o.bytes.len())
+                .map_err(|_| StoreError::InvalidTree(format!("object {} is larger than 4 GiB", o.hash)))?;
+            self.objs.push((o.hash, len));
+            self.data.push(&o.bytes)?;
+        }
+        self.hashes.push(h);
+        Ok(h)
+    }
+
+    /// Write the pack of the new objects (if any) and say what was stored.
+    pub fn finish(self) -> Result<PutTree, StoreError> {
+        let TreeWriter { txn, objs, data, needs, hashes, .. } = self;
         let Some(&root) = hashes.last() else {
             return Err(StoreError::InvalidTree("put_tree needs at least one node".into()));
         };
@@ -282,7 +335,7 @@ impl Txn<'_> {
             let (head, entries) = pack::encode_head(&objs).map_err(StoreError::InvalidTree)?;
             let len = head.len() as u64 + data.len;
             let ph = match data.file {
-                None => self.put_blob_parts(&[&head, &data.mem])?,
+                None => txn.put_blob_parts_file(&[&head, &data.mem])?,
                 Some((path, f)) => {
                     let r = f
                         .into_inner()
@@ -293,7 +346,7 @@ impl Txn<'_> {
                             std::io::Cursor::new(&head),
                             std::io::BufReader::with_capacity(1 << 20, f),
                         );
-                        self.put_blob_reader(&mut rd)
+                        txn.put_blob_reader(&mut rd)
                     });
                     let _ = std::fs::remove_file(&path);
                     let (h, n) = res?;
@@ -301,21 +354,18 @@ impl Txn<'_> {
                     h
                 }
             };
-            let i = self.tree.packs.len();
+            let i = txn.tree.packs.len();
             for e in &entries {
-                self.tree.objects.entry(e.hash).or_insert(i);
+                txn.tree.objects.entry(e.hash).or_insert(i);
             }
-            self.tree.packs.push(StagedPack { hash: ph, len, entries, needs: needs.clone() });
+            txn.tree.packs.push(StagedPack { hash: ph, len, entries, needs: needs.clone() });
             out.pack = Some(ph);
             out.pack_bytes = len;
+        } else if let Some((path, _)) = data.file {
+            let _ = std::fs::remove_file(&path);
         }
-        out.needs = needs.iter().map(|&i| self.tree.packs[i].hash).collect();
+        out.needs = needs.iter().map(|&i| txn.tree.packs[i].hash).collect();
         Ok(out)
-    }
-
-    /// The packs this transaction has written, in order.
-    pub fn packs(&self) -> Vec<Hash> {
-        self.tree.packs.iter().map(|p| p.hash).collect()
     }
 }
 
@@ -418,6 +468,14 @@ impl Store {
             }
         }
         read::walk(&mut read::PackSet::new(self), root, true, &mut emit)
+    }
+
+    /// The document under `root` as a reader: the same bytes as [`Store::read_tree`], read
+    /// object by object (each verified by its hash before its bytes are returned) and holding
+    /// only the objects on the current path, so a large text is never in memory at once.
+    pub fn tree_reader(&self, root: &NodeHash) -> Result<TreeReader<'_>, StoreError> {
+        self.nodes.catch_up(self)?;
+        Ok(TreeReader::new(self, *root))
     }
 
     /// One node (canonical form), reading only its own objects (each verified by its hash).

@@ -67,9 +67,14 @@ pub(crate) fn encode(objs: &[super::codec::Obj]) -> Result<(Vec<u8>, Vec<Entry>)
 /// length); the pack is these bytes followed by the objects' bytes back to back. Returns the
 /// bytes and the entries.
 pub(crate) fn encode_head(objs: &[(Hash, u32)]) -> Result<(Vec<u8>, Vec<Entry>), String> {
+    encode_head_with(MAGIC, objs)
+}
+
+/// [`encode_head`] with another magic (a bundle of blobs has the pack's layout).
+pub(crate) fn encode_head_with(magic: &[u8; 8], objs: &[(Hash, u32)]) -> Result<(Vec<u8>, Vec<Entry>), String> {
     let count = u32::try_from(objs.len()).map_err(|_| "too many objects for one pack".to_string())?;
     let mut out = Vec::with_capacity(HEADER + ENTRY * objs.len());
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(magic);
     out.extend_from_slice(&count.to_le_bytes());
     let mut entries = Vec::with_capacity(objs.len());
     let mut offset = (HEADER + ENTRY * objs.len()) as u64;
@@ -82,25 +87,25 @@ pub(crate) fn encode_head(objs: &[(Hash, u32)]) -> Result<(Vec<u8>, Vec<Entry>),
     Ok((out, entries))
 }
 
-/// True if `prefix` (the first bytes of a blob) starts like a pack.
-pub(crate) fn has_magic(prefix: &[u8]) -> bool {
-    prefix.starts_with(MAGIC)
-}
-
 /// Parse a pack's header and table, checking that the table describes the data exactly
 /// (lengths add up to the blob's size, no object twice). Does not hash the objects.
 pub(crate) fn parse(b: &[u8]) -> Result<Vec<Entry>, String> {
-    if !has_magic(b) {
-        return Err("not a pack (magic missing)".into());
+    parse_with(MAGIC, b)
+}
+
+/// [`parse`] with another magic (a bundle of blobs has the pack's layout).
+pub(crate) fn parse_with(magic: &[u8; 8], b: &[u8]) -> Result<Vec<Entry>, String> {
+    if !b.starts_with(magic) {
+        return Err("magic missing".into());
     }
     let Some(cnt) = b.get(8..HEADER) else { return Err("pack header truncated".into()) };
     let count = u32::from_le_bytes([cnt[0], cnt[1], cnt[2], cnt[3]]) as usize;
     if count == 0 {
-        return Err("pack has no objects".into());
+        return Err("no objects".into());
     }
     let table_end = count.checked_mul(ENTRY).and_then(|t| t.checked_add(HEADER)).filter(|&e| e <= b.len());
     let Some(table_end) = table_end else {
-        return Err(format!("pack table of {count} entries does not fit in {} bytes", b.len()));
+        return Err(format!("table of {count} entries does not fit in {} bytes", b.len()));
     };
     let mut entries = Vec::with_capacity(count);
     let mut seen: HashSet<Hash, BuildHasherDefault<PrefixHasher>> =
@@ -110,7 +115,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Vec<Entry>, String> {
         let hash = hash_at(e);
         let len = u32::from_le_bytes([e[32], e[33], e[34], e[35]]);
         if !seen.insert(hash) {
-            return Err(format!("object {hash} occurs twice in the pack"));
+            return Err(format!("object {hash} occurs twice"));
         }
         if len == 0 {
             return Err(format!("object {hash} has length 0"));
@@ -119,7 +124,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Vec<Entry>, String> {
         offset += u64::from(len);
     }
     if offset != b.len() as u64 {
-        return Err(format!("pack table describes {offset} bytes, the pack has {}", b.len()));
+        return Err(format!("table describes {offset} bytes, the blob has {}", b.len()));
     }
     Ok(entries)
 }

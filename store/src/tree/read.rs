@@ -212,18 +212,7 @@ impl<'s> ObjectReads<'s> {
     }
 }
 
-#[cfg(unix)]
-fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    f.read_exact_at(buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_at(mut f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(buf)
-}
+use crate::fsutil::read_exact_at as read_at;
 
 impl Source for ObjectReads<'_> {
     fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
@@ -262,6 +251,175 @@ impl Source for ObjectReads<'_> {
     }
     fn buf(&self, i: usize) -> &[u8] {
         &self.bufs[i]
+    }
+}
+
+/// The bytes of a tree in document order as a [`std::io::Read`], read object by object
+/// (positioned reads, each object verified against its hash before any of its bytes is
+/// returned), holding only the objects on the current path: memory stays small however large
+/// the document is. Made by [`Store::tree_reader`]. A store failure surfaces as an
+/// [`std::io::Error`] that wraps the [`StoreError`] ([`TreeReader::store_error`] gets it back).
+pub struct TreeReader<'s> {
+    store: &'s Store,
+    files: HashKeyed<File>,
+    stack: Vec<OwnedFrame>,
+    on_stack: HashSet<Hash, BuildHasherDefault<PrefixHasher>>,
+    /// The byte run being returned: (stack depth, position, end) in that frame's bytes.
+    run: Option<(usize, usize, usize)>,
+    started: bool,
+    root: Hash,
+}
+
+struct OwnedFrame {
+    obj: Hash,
+    bytes: Vec<u8>,
+    pos: usize,
+    mode: Mode,
+}
+
+impl<'s> TreeReader<'s> {
+    pub(crate) fn new(store: &'s Store, root: Hash) -> TreeReader<'s> {
+        TreeReader {
+            store,
+            files: HashKeyed::default(),
+            stack: Vec::new(),
+            on_stack: HashSet::default(),
+            run: None,
+            started: false,
+            root,
+        }
+    }
+
+    /// The store error inside an error returned by `read`, if it is one.
+    pub fn store_error(e: std::io::Error) -> Result<StoreError, std::io::Error> {
+        if e.get_ref().is_some_and(|x| x.is::<StoreError>()) {
+            match e.into_inner().map(|b| b.downcast::<StoreError>()) {
+                Some(Ok(se)) => return Ok(*se),
+                Some(Err(b)) => return Err(std::io::Error::other(b)),
+                None => unreachable!("checked above"),
+            }
+        }
+        Err(e)
+    }
+
+    fn object(&mut self, h: &Hash) -> Result<Vec<u8>, StoreError> {
+        let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
+        if !self.files.contains_key(&loc.pack) {
+            let path = self.store.blob_path(&loc.pack);
+            let f = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::BlobNotFound { hash: loc.pack, path });
+                }
+                Err(e) => return Err(StoreError::io(path)(e)),
+            };
+            self.files.insert(loc.pack, f);
+        }
+        let f = &self.files[&loc.pack];
+        let mut buf = vec![0u8; loc.len as usize];
+        match read_at(f, &mut buf, loc.offset) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(corrupt(h, format!("pack {} is shorter than the node index says", loc.pack)));
+            }
+            Err(e) => return Err(StoreError::io(self.store.blob_path(&loc.pack))(e)),
+        }
+        let actual = Hash::of(&buf);
+        if actual != *h {
+            return Err(corrupt(h, format!("its bytes in pack {} hash to {actual}", loc.pack)));
+        }
+        Ok(buf)
+    }
+
+    /// Open an object expected to be a node (`part` None) or a part of the given level.
+    fn open(&mut self, h: &Hash, part: Option<u8>, root: bool) -> Result<OwnedFrame, StoreError> {
+        let bytes = self.object(h)?;
+        let sh = codec::shape(&bytes).map_err(|m| corrupt(h, m))?;
+        let mode = match (sh, part) {
+            (Shape::Part { .. }, None) if root => return Err(StoreError::NodeNotFound { hash: *h }),
+            (Shape::Node, None) => Mode::Items,
+            (Shape::Chunked { level }, None) => Mode::Refs(level),
+            (Shape::Part { level: 0 }, Some(0)) => Mode::Items,
+            (Shape::Part { level }, Some(l)) if level == l => Mode::Refs(level - 1),
+            (sh, None) => return Err(corrupt(h, format!("referred to as a node, but it is {sh:?}"))),
+            (sh, Some(l)) => {
+                return Err(corrupt(h, format!("referred to as a part of level {l}, but it is {sh:?}")));
+            }
+        };
+        Ok(OwnedFrame { obj: *h, pos: sh.content_start(), bytes, mode })
+    }
+
+    /// Advance to the next byte run (`false` at the end of the document).
+    fn advance(&mut self) -> Result<bool, StoreError> {
+        if !self.started {
+            self.started = true;
+            let root = self.root;
+            let f = self.open(&root, None, true)?;
+            self.on_stack.insert(root);
+            self.stack.push(f);
+        }
+        loop {
+            let depth = self.stack.len();
+            let Some(top) = self.stack.last_mut() else { return Ok(false) };
+            if top.pos >= top.bytes.len() {
+                self.on_stack.remove(&top.obj);
+                self.stack.pop();
+                continue;
+            }
+            let next = match top.mode {
+                Mode::Items => {
+                    let (item, p) = codec::item_at(&top.bytes, top.pos).map_err(|m| corrupt(&top.obj, m))?;
+                    match item {
+                        Item::Bytes(b) => {
+                            let start = p - b.len();
+                            top.pos = p;
+                            self.run = Some((depth - 1, start, p));
+                            return Ok(true);
+                        }
+                        Item::Kind(k) => {
+                            top.pos = p;
+                            (k, None)
+                        }
+                    }
+                }
+                Mode::Refs(level) => {
+                    let Some(r) = top.bytes.get(top.pos..top.pos + 32) else {
+                        return Err(corrupt(&top.obj, "truncated part reference"));
+                    };
+                    let h = codec::hash_at(r);
+                    top.pos += 32;
+                    (h, Some(level))
+                }
+            };
+            let (h, part) = next;
+            if !self.on_stack.insert(h) {
+                return Err(corrupt(&h, "object contains itself"));
+            }
+            let f = self.open(&h, part, false)?;
+            self.stack.push(f);
+        }
+    }
+}
+
+impl std::io::Read for TreeReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some((d, pos, end)) = self.run
+                && pos < end
+            {
+                let n = (end - pos).min(out.len());
+                out[..n].copy_from_slice(&self.stack[d].bytes[pos..pos + n]);
+                self.run = Some((d, pos + n, end));
+                return Ok(n);
+            }
+            self.run = None;
+            if out.is_empty() {
+                return Ok(0);
+            }
+            if !self.advance().map_err(std::io::Error::other)? {
+                return Ok(0);
+            }
+        }
     }
 }
 

@@ -132,6 +132,9 @@ pub(crate) fn verify_trees(
     if store.is_read_only() {
         store.nodes.catch_up(store)?;
     }
+    if let Err(e) = store.nodes.check() {
+        rep.push(ProblemKind::IndexMismatch, None, None, None, e.to_string());
+    }
     let live = store.nodes.entries()?;
     let (mut missing, mut extra, mut differ) = (0u64, 0u64, 0u64);
     let mut example = None;
