@@ -46,8 +46,8 @@ fn key(k: &str) -> Vec<u8> {
 
 impl Derived {
     fn open_sled(dir: &Path) -> Result<Derived, StoreError> {
-        // No timer flushes (see `index`): `apply` flushes what it writes.
-        let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(err)?;
+        // No timer flushes (`index::open_sled`): `apply` flushes what it writes.
+        let db = crate::index::open_sled(dir).map_err(err)?;
         let tree = db.open_tree("space").map_err(err)?;
         Ok(Derived { backend: Backend::Sled(tree, db) })
     }

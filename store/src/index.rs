@@ -244,12 +244,39 @@ pub(crate) struct SledIndex {
     tree: RwLock<(String, sled::Tree)>,
 }
 
+/// Open a sled database without timer flushes (callers flush what they write; the data is
+/// derived, so a crash loses only what catch-up re-applies).
+///
+/// The store's own `LOCK` is held whenever this runs, so sled's lock on `dir` can only be held
+/// by a handle this process has just dropped: sled 0.34 does not wait in `Drop` until its
+/// background threads have closed the file (spacejam/sled#1289), and an immediate reopen (a
+/// store dropped and opened again, `rebuild`) can find the lock still taken for a few
+/// milliseconds. That case is retried with backoff for up to ~2.5 s; any other error, or a lock
+/// that stays taken, is returned.
+pub(crate) fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
+    let mut delay = std::time::Duration::from_millis(2);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match sled::Config::new().path(dir).flush_every_ms(None).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && waited < std::time::Duration::from_millis(2500) =>
+            {
+                tracing::debug!(dir = %dir.display(), waited_ms = waited.as_millis() as u64, "sled lock still held by a dropped handle; retrying");
+                std::thread::sleep(delay);
+                waited += delay;
+                delay = (delay * 2).min(std::time::Duration::from_millis(200));
+            }
+            r => return r,
+        }
+    }
+}
+
 impl SledIndex {
     pub(crate) fn open(dir: &Path) -> Result<SledIndex, StoreError> {
         // No timer flushes: the index is derived (a crash loses only what catch-up re-applies
         // from the ledger), and sled's flusher syncing every 500 ms competed with the commits'
         // own syncs on disk.
-        let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(ix_err)?;
+        let db = open_sled(dir).map_err(ix_err)?;
         let name = match db.get(K_CURRENT).map_err(ix_err)? {
             Some(v) => String::from_utf8(v.to_vec()).map_err(ix_err)?,
             None => "idx-0".to_string(),
@@ -539,5 +566,33 @@ impl IndexBackend for MemIndex {
     }
     fn as_index(&self) -> &dyn Index {
         self
+    }
+}
+
+#[cfg(test)]
+mod open_sled_tests {
+    use super::open_sled;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_lock_released_soon_is_waited_for_and_one_that_stays_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        // Released after 100 ms (as a dropped handle's sled threads do): the open waits for it.
+        let held = open_sled(&path).unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        let t = Instant::now();
+        let db = open_sled(&path).expect("opens once the lock is released");
+        assert!(t.elapsed() >= Duration::from_millis(50), "it did wait for the lock");
+        release.join().unwrap();
+        // Held for good: an error after the bounded wait, not a hang.
+        let t = Instant::now();
+        let e = open_sled(&path).err().expect("the lock stays taken");
+        assert!(e.to_string().contains("could not acquire lock"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(10));
+        drop(db);
     }
 }
