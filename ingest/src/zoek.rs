@@ -529,42 +529,26 @@ pub fn eenheden_uit<R: std::io::BufRead>(rd: R) -> Result<Vec<Eenheid>, StroomFo
                     bufs.push(String::new());
                     bufs.len() - 1
                 };
+                // This element (a unit or a structure) collects its own unit, in the next slot.
+                let verzamel_hier = |open: &mut Open, bufs: &mut Vec<String>, uit: &mut Vec<Option<Eenheid>>| {
+                    let eenheid = EENHEDEN.contains(&naam);
+                    let (eid, wid) = ids();
+                    let tekst = nieuw(bufs);
+                    open.doelen.push((tekst, if eenheid { Lus::Eenheid } else { Lus::Structuur }));
+                    uit.push(None);
+                    open.eigen =
+                        Some(Verzameling { plek: uit.len() - 1, eenheid, element: naam.to_string(), eid, wid, tekst, kop: None });
+                };
                 match stack.last_mut() {
                     None => {
                         // The root: `verzamel` (or a unit).
-                        let eenheid = EENHEDEN.contains(&naam);
-                        let (eid, wid) = ids();
-                        let tekst = nieuw(&mut bufs);
-                        open.doelen.push((tekst, if eenheid { Lus::Eenheid } else { Lus::Structuur }));
-                        uit.push(None);
-                        open.eigen = Some(Verzameling {
-                            plek: uit.len() - 1,
-                            eenheid,
-                            element: naam.to_string(),
-                            eid,
-                            wid,
-                            tekst,
-                            kop: None,
-                        });
+                        verzamel_hier(&mut open, &mut bufs, &mut uit);
                     }
                     Some(ouder) => {
                         // A unit or structure child of a collecting structure: its own collection.
                         let verzamelt = ouder.eigen.as_ref().is_some_and(|v| !v.eenheid);
                         if verzamelt && (EENHEDEN.contains(&naam) || is_structuur(naam)) {
-                            let eenheid = EENHEDEN.contains(&naam);
-                            let (eid, wid) = ids();
-                            let tekst = nieuw(&mut bufs);
-                            open.doelen.push((tekst, if eenheid { Lus::Eenheid } else { Lus::Structuur }));
-                            uit.push(None);
-                            open.eigen = Some(Verzameling {
-                                plek: uit.len() - 1,
-                                eenheid,
-                                element: naam.to_string(),
-                                eid,
-                                wid,
-                                tekst,
-                                kop: None,
-                            });
+                            verzamel_hier(&mut open, &mut bufs, &mut uit);
                         } else {
                             // The first Kop of a unit or structure: its heading.
                             let mut kop_nieuw = None;

@@ -100,63 +100,8 @@ pub(crate) fn verify_bundles(
         }
     }
     // the blob index agrees with the bundles
-    if let Err(e) = store.blobs.check() {
-        rep.push(ProblemKind::IndexMismatch, None, None, None, e.to_string());
-    }
-    if store.is_read_only() {
-        store.blobs.catch_up(store)?;
-    }
-    let live = store.blobs.entries()?;
-    let (mut missing, mut extra, mut differ) = (0u64, 0u64, 0u64);
-    let mut example = None;
-    let mut live_keys = HashSet::with_capacity(live.len());
-    for (h, loc) in &live {
-        live_keys.insert(*h);
-        match out.get(h) {
-            None => {
-                extra += 1;
-                example.get_or_insert_with(|| format!("{h} is indexed but no bundle holds it"));
-            }
-            Some(b) if b.loc != *loc => {
-                differ += 1;
-                example.get_or_insert_with(|| format!("{h} is indexed at {loc:?}, the ledger implies {:?}", b.loc));
-            }
-            Some(_) => {}
-        }
-    }
-    for h in out.keys() {
-        if !live_keys.contains(h) {
-            missing += 1;
-            example.get_or_insert_with(|| format!("{h} is not indexed"));
-        }
-    }
-    if missing + extra + differ > 0 {
-        rep.push(
-            ProblemKind::IndexMismatch,
-            None,
-            None,
-            None,
-            format!(
-                "blob index: {missing} blobs missing, {extra} extra, {differ} at another place (e.g. {})",
-                example.unwrap_or_default()
-            ),
-        );
-    }
-    let want_last = {
-        let st = store.ledger_read();
-        st.slots.last().map(|s| (st.slots.len() as u64, s.hash))
-    };
-    let got_last = store.blobs.last_applied()?;
-    if want_last != got_last {
-        let seq = got_last.map(|(s, _)| s).unwrap_or(0);
-        rep.push(
-            ProblemKind::IndexMismatch,
-            None,
-            Some(seq),
-            None,
-            format!("blob index has applied up to seq {seq}, the ledger has {}", want_last.map(|(s, _)| s).unwrap_or(0)),
-        );
-    }
+    let implied: HashMap<Hash, Loc> = out.iter().map(|(h, b)| (*h, b.loc)).collect();
+    crate::tree::verify::index_agrees(store, &store.blobs, &implied, ["blob index", "bundle", "blobs"], rep)?;
     Ok(out)
 }
 

@@ -214,36 +214,43 @@ impl<'s> ObjectReads<'s> {
 
 use crate::fsutil::read_exact_at as read_at;
 
+/// One object's bytes, through the node index, from its pack (opened once per reader, kept in
+/// `files`), verified by its hash.
+fn read_object(store: &Store, files: &mut HashKeyed<File>, h: &Hash) -> Result<Vec<u8>, StoreError> {
+    let loc = store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
+    if !files.contains_key(&loc.pack) {
+        let path = store.blob_path(&loc.pack);
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound { hash: loc.pack, path });
+            }
+            Err(e) => return Err(StoreError::io(path)(e)),
+        };
+        files.insert(loc.pack, f);
+    }
+    let f = &files[&loc.pack];
+    let mut buf = vec![0u8; loc.len as usize];
+    match read_at(f, &mut buf, loc.offset) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(corrupt(h, format!("pack {} is shorter than the node index says", loc.pack)));
+        }
+        Err(e) => return Err(StoreError::io(store.blob_path(&loc.pack))(e)),
+    }
+    let actual = Hash::of(&buf);
+    if actual != *h {
+        return Err(corrupt(h, format!("its bytes in pack {} hash to {actual}", loc.pack)));
+    }
+    Ok(buf)
+}
+
 impl Source for ObjectReads<'_> {
     fn locate(&mut self, h: &Hash) -> Result<(usize, usize, usize), StoreError> {
         if let Some(&i) = self.got.get(h) {
             return Ok((i, 0, self.bufs[i].len()));
         }
-        let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
-        if !self.files.contains_key(&loc.pack) {
-            let path = self.store.blob_path(&loc.pack);
-            let f = match File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::BlobNotFound { hash: loc.pack, path });
-                }
-                Err(e) => return Err(StoreError::io(path)(e)),
-            };
-            self.files.insert(loc.pack, f);
-        }
-        let f = &self.files[&loc.pack];
-        let mut buf = vec![0u8; loc.len as usize];
-        match read_at(f, &mut buf, loc.offset) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(corrupt(h, format!("pack {} is shorter than the node index says", loc.pack)));
-            }
-            Err(e) => return Err(StoreError::io(self.store.blob_path(&loc.pack))(e)),
-        }
-        let actual = Hash::of(&buf);
-        if actual != *h {
-            return Err(corrupt(h, format!("its bytes in pack {} hash to {actual}", loc.pack)));
-        }
+        let buf = read_object(self.store, &mut self.files, h)?;
         let i = self.bufs.len();
         self.bufs.push(buf);
         self.got.insert(*h, i);
@@ -303,32 +310,7 @@ impl<'s> TreeReader<'s> {
     }
 
     fn object(&mut self, h: &Hash) -> Result<Vec<u8>, StoreError> {
-        let loc = self.store.nodes.get(h)?.ok_or(StoreError::NodeNotFound { hash: *h })?;
-        if !self.files.contains_key(&loc.pack) {
-            let path = self.store.blob_path(&loc.pack);
-            let f = match File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::BlobNotFound { hash: loc.pack, path });
-                }
-                Err(e) => return Err(StoreError::io(path)(e)),
-            };
-            self.files.insert(loc.pack, f);
-        }
-        let f = &self.files[&loc.pack];
-        let mut buf = vec![0u8; loc.len as usize];
-        match read_at(f, &mut buf, loc.offset) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(corrupt(h, format!("pack {} is shorter than the node index says", loc.pack)));
-            }
-            Err(e) => return Err(StoreError::io(self.store.blob_path(&loc.pack))(e)),
-        }
-        let actual = Hash::of(&buf);
-        if actual != *h {
-            return Err(corrupt(h, format!("its bytes in pack {} hash to {actual}", loc.pack)));
-        }
-        Ok(buf)
+        read_object(self.store, &mut self.files, h)
     }
 
     /// Open an object expected to be a node (`part` None) or a part of the given level.

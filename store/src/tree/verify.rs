@@ -1,6 +1,6 @@
 //! The tree part of [`Store::verify`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::error::StoreError;
 use crate::hash::Hash;
@@ -8,7 +8,7 @@ use crate::store::Store;
 use crate::verify::{ProblemKind, VerifyReport};
 
 use super::codec::{self, Shape};
-use super::nodeindex::{Loc, load_valid_pack};
+use super::nodeindex::{Loc, NodeIndex, load_valid_pack};
 use super::read::HashKeyed;
 
 /// What a reference must point at.
@@ -129,31 +129,47 @@ pub(crate) fn verify_trees(
     }
 
     // the node index agrees with the packs
-    if store.is_read_only() {
-        store.nodes.catch_up(store)?;
-    }
-    if let Err(e) = store.nodes.check() {
+    let implied: HashMap<Hash, Loc> = seen.iter().map(|(h, s)| (*h, s.loc)).collect();
+    index_agrees(store, &store.nodes, &implied, ["node index", "pack", "objects"], rep)?;
+    Ok(())
+}
+
+/// Check a derived location index (the node index, or the blob index of bundles) against the
+/// locations the ledger implies (`implied`): its runs' checksums, every entry missing, extra or
+/// at another place, and how far it has applied the ledger. `names`: the index, what holds the
+/// items, the items (for the messages).
+pub(crate) fn index_agrees(
+    store: &Store,
+    index: &NodeIndex,
+    implied: &HashMap<Hash, Loc>,
+    [what, holder, items]: [&str; 3],
+    rep: &mut VerifyReport,
+) -> Result<(), StoreError> {
+    if let Err(e) = index.check() {
         rep.push(ProblemKind::IndexMismatch, None, None, None, e.to_string());
     }
-    let live = store.nodes.entries()?;
+    if store.is_read_only() {
+        index.catch_up(store)?;
+    }
+    let live = index.entries()?;
     let (mut missing, mut extra, mut differ) = (0u64, 0u64, 0u64);
     let mut example = None;
     let mut live_keys = HashSet::with_capacity(live.len());
     for (h, loc) in &live {
         live_keys.insert(*h);
-        match seen.get(h) {
+        match implied.get(h) {
             None => {
                 extra += 1;
-                example.get_or_insert_with(|| format!("{h} is indexed but no pack holds it"));
+                example.get_or_insert_with(|| format!("{h} is indexed but no {holder} holds it"));
             }
-            Some(s) if s.loc != *loc => {
+            Some(l) if l != loc => {
                 differ += 1;
-                example.get_or_insert_with(|| format!("{h} is indexed at {loc:?}, the ledger implies {:?}", s.loc));
+                example.get_or_insert_with(|| format!("{h} is indexed at {loc:?}, the ledger implies {l:?}"));
             }
             Some(_) => {}
         }
     }
-    for h in seen.keys() {
+    for h in implied.keys() {
         if !live_keys.contains(h) {
             missing += 1;
             example.get_or_insert_with(|| format!("{h} is not indexed"));
@@ -166,7 +182,7 @@ pub(crate) fn verify_trees(
             None,
             None,
             format!(
-                "node index: {missing} objects missing, {extra} extra, {differ} at another place (e.g. {})",
+                "{what}: {missing} {items} missing, {extra} extra, {differ} at another place (e.g. {})",
                 example.unwrap_or_default()
             ),
         );
@@ -175,7 +191,7 @@ pub(crate) fn verify_trees(
         let st = store.ledger_read();
         st.slots.last().map(|s| (st.slots.len() as u64, s.hash))
     };
-    let got_last = store.nodes.last_applied()?;
+    let got_last = index.last_applied()?;
     if want_last != got_last {
         let seq = got_last.map(|(s, _)| s).unwrap_or(0);
         rep.push(
@@ -183,10 +199,7 @@ pub(crate) fn verify_trees(
             None,
             Some(seq),
             None,
-            format!(
-                "node index has applied up to seq {seq}, the ledger has {}",
-                want_last.map(|(s, _)| s).unwrap_or(0)
-            ),
+            format!("{what} has applied up to seq {seq}, the ledger has {}", want_last.map(|(s, _)| s).unwrap_or(0)),
         );
     }
     Ok(())
