@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use search::tijd::datum;
-use search::{Anker, Eenheid, Moment, Schrijver, Tijdbereik, Tijdvakken, Versie, Watermerk, WerkMeta, Zoeker, Zoekvraag};
+use search::{Anker, Eenheid, Moment, Resultaten, Schrijver, Tijdbereik, Tijdvakken, Versie, Watermerk, WerkMeta, Zoeker, Zoekvraag};
 
 fn env_usize(k: &str, d: usize) -> usize {
     std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
@@ -337,6 +337,19 @@ type Alles = BTreeMap<String, (u64, Option<BTreeSet<String>>)>;
 
 fn tantivy_alles(z: &Zoeker, v: &Vraag, d: &str) -> Alles {
     let mut uit = Alles::new();
+    elke_pagina(z, v, d, |r| {
+        for g in r.groepen {
+            let wids: BTreeSet<String> = g.treffers.iter().filter_map(|t| t.wid.clone()).collect();
+            let volledig = (wids.len() as u64 == g.aantal_treffers).then_some(wids);
+            uit.insert(g.werk, (g.aantal_treffers, volledig));
+        }
+    });
+    uit
+}
+
+/// Every non-empty result page of a query (100 groups a page, up to `WIDS_TOT` hits a group),
+/// in order; returns how many there were.
+fn elke_pagina(z: &Zoeker, v: &Vraag, d: &str, mut op: impl FnMut(Resultaten)) -> usize {
     for pagina in 1.. {
         let mut q = zoekvraag(v, d);
         q.pagina = pagina;
@@ -344,15 +357,11 @@ fn tantivy_alles(z: &Zoeker, v: &Vraag, d: &str) -> Alles {
         q.treffers_per_groep = WIDS_TOT;
         let r = z.zoek(&q).unwrap();
         if r.groepen.is_empty() {
-            break;
+            return pagina - 1;
         }
-        for g in r.groepen {
-            let wids: BTreeSet<String> = g.treffers.iter().filter_map(|t| t.wid.clone()).collect();
-            let volledig = (wids.len() as u64 == g.aantal_treffers).then_some(wids);
-            uit.insert(g.werk, (g.aantal_treffers, volledig));
-        }
+        op(r);
     }
-    uit
+    unreachable!("pages are counted until an empty one")
 }
 
 /// `BENCH_DUMP`: every instance's answer (see the module docs), one JSON line per instance.
@@ -363,19 +372,7 @@ fn dump(z: &Zoeker, vr: &[Vraag], inst: &[(usize, &str)], pad: &Path) {
         let v = &vr[i];
         let eerste = z.zoek(&zoekvraag(v, d)).unwrap();
         let mut h = Sha256::new();
-        let mut paginas = 0;
-        for pagina in 1.. {
-            let mut q = zoekvraag(v, d);
-            q.pagina = pagina;
-            q.per_pagina = 100;
-            q.treffers_per_groep = WIDS_TOT;
-            let r = z.zoek(&q).unwrap();
-            if r.groepen.is_empty() {
-                break;
-            }
-            h.update(serde_json::to_vec(&r).unwrap());
-            paginas += 1;
-        }
+        let paginas = elke_pagina(z, v, d, |r| h.update(serde_json::to_vec(&r).unwrap()));
         let regel = serde_json::json!({
             "q": v.q, "bevoegdGezag": v.bg, "geldigOp": d,
             "totaalTreffers": eerste.totaal_treffers, "totaalGroepen": eerste.totaal_groepen,

@@ -317,17 +317,7 @@ impl<'s> TreeReader<'s> {
     fn open(&mut self, h: &Hash, part: Option<u8>, root: bool) -> Result<OwnedFrame, StoreError> {
         let bytes = self.object(h)?;
         let sh = codec::shape(&bytes).map_err(|m| corrupt(h, m))?;
-        let mode = match (sh, part) {
-            (Shape::Part { .. }, None) if root => return Err(StoreError::NodeNotFound { hash: *h }),
-            (Shape::Node, None) => Mode::Items,
-            (Shape::Chunked { level }, None) => Mode::Refs(level),
-            (Shape::Part { level: 0 }, Some(0)) => Mode::Items,
-            (Shape::Part { level }, Some(l)) if level == l => Mode::Refs(level - 1),
-            (sh, None) => return Err(corrupt(h, format!("referred to as a node, but it is {sh:?}"))),
-            (sh, Some(l)) => {
-                return Err(corrupt(h, format!("referred to as a part of level {l}, but it is {sh:?}")));
-            }
-        };
+        let mode = mode_of(h, sh, part, root)?;
         Ok(OwnedFrame { obj: *h, pos: sh.content_start(), bytes, mode })
     }
 
@@ -420,11 +410,10 @@ struct Frame {
     mode: Mode,
 }
 
-/// Open an object expected to be a node (`part` None) or a part of the given level.
-fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>, root: bool) -> Result<Frame, StoreError> {
-    let (buf, start, end) = src.locate(h)?;
-    let sh = codec::shape(&src.buf(buf)[start..end]).map_err(|m| corrupt(h, m))?;
-    let mode = match (sh, part) {
+/// How to walk object `h` of shape `sh`, opened as a node (`part` None; `root`: the document
+/// asked for) or as a part of the given level; a shape that does not fit is an error.
+fn mode_of(h: &Hash, sh: Shape, part: Option<u8>, root: bool) -> Result<Mode, StoreError> {
+    Ok(match (sh, part) {
         // asked for a part as if it were a node: there is no such node
         (Shape::Part { .. }, None) if root => return Err(StoreError::NodeNotFound { hash: *h }),
         (Shape::Node, None) => Mode::Items,
@@ -433,7 +422,14 @@ fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>, root: bool) -> Resul
         (Shape::Part { level }, Some(l)) if level == l => Mode::Refs(level - 1),
         (sh, None) => return Err(corrupt(h, format!("referred to as a node, but it is {sh:?}"))),
         (sh, Some(l)) => return Err(corrupt(h, format!("referred to as a part of level {l}, but it is {sh:?}"))),
-    };
+    })
+}
+
+/// Open an object expected to be a node (`part` None) or a part of the given level.
+fn open<S: Source>(src: &mut S, h: &Hash, part: Option<u8>, root: bool) -> Result<Frame, StoreError> {
+    let (buf, start, end) = src.locate(h)?;
+    let sh = codec::shape(&src.buf(buf)[start..end]).map_err(|m| corrupt(h, m))?;
+    let mode = mode_of(h, sh, part, root)?;
     Ok(Frame { obj: *h, buf, pos: start + sh.content_start(), end, mode })
 }
 
